@@ -1,0 +1,221 @@
+// Boots the Debian stock kernel under qemu with the host root as the guest's
+// root (read-only 9p) and runs a bash script in the guest as root.
+// One boot can run several scenarios: the script decides what to run and
+// writes JSON lines to $E2E_SHARE/results.jsonl.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { requireCommand } from '../../support/require-command.js';
+import { buildInitramfs, repoRoot } from './initramfs.js';
+import { findDebianKernel, type DebianKernel } from './kernel.js';
+import { chooseAccelerator } from './accel.js';
+
+/** Where the share appears in the guest (a tmpfs /run on a read-only root, so always creatable). */
+export const GUEST_SHARE = '/run/e2e-share';
+const STAGE2 = join(repoRoot, 'test', 'e2e', 'guest', 'stage2.sh');
+const RESULTS_FILE = 'results.jsonl';
+const CONSOLE_TAIL_LINES = 40;
+
+export interface RunInVmOptions {
+  /** bash script run in the guest as root, cwd /tmp; $E2E_SHARE, $E2E_GUEST_DIR are set. */
+  script: string;
+  /** Host directory shared read-write with the guest at $E2E_SHARE; a temp dir when omitted. */
+  share?: string;
+  /** Hard limit for the whole run; qemu is killed when it passes. */
+  timeoutMs: number;
+  onLine?: (line: string) => void;
+  /** Kernel modules to insmod instead of the stock ones, e.g. { usb_f_mass_storage: '/path/to.ko' }. */
+  replaceModules?: Record<string, string>;
+  /** Extra variables for the guest script (no secrets: they sit in a file on the share). */
+  env?: Record<string, string>;
+  memoryMiB?: number;
+}
+
+export interface GuestResult {
+  scenario?: string;
+  pass?: boolean;
+  reason?: string;
+  [key: string]: unknown;
+}
+
+export interface RunInVmResult {
+  /** The guest script's exit code (0..127). */
+  exitCode: number;
+  console: string;
+  results: GuestResult[];
+  share: string;
+  accel: string;
+  kernelVersion: string;
+  timings: {
+    /** qemu start to the first line of the guest script. */
+    bootToScriptMs?: number;
+    /** qemu start to qemu exit. */
+    totalMs: number;
+    initramfsFromCache: boolean;
+  };
+}
+
+/** Fails the run with what it was doing and the console tail. */
+export class VmError extends Error {
+  constructor(message: string, readonly consoleTail: string, readonly lastStep?: string) {
+    super(`${message}${lastStep ? `\nlast guest step: ${lastStep}` : ''}\n--- last console lines ---\n${consoleTail}`);
+    this.name = 'VmError';
+  }
+}
+
+function shellQuote(value: string): string {
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+function writeGuestInputs(share: string, options: RunInVmOptions, kernel: DebianKernel): void {
+  const dir = join(share, '.e2e');
+  mkdirSync(dir, { recursive: true });
+  const replace = Object.entries(options.replaceModules ?? {}).map(([name, ko]) => {
+    if (!existsSync(ko)) throw new Error(`replacement module for ${name} does not exist: ${ko}`);
+    if (/\s/.test(ko)) throw new Error(`replacement module path must not contain spaces: ${ko}`);
+    return `${name}=${ko}`;
+  });
+  const env: Record<string, string> = {
+    E2E_MODULES_BASE: kernel.modulesBase,
+    E2E_KERNEL_VERSION: kernel.version,
+    E2E_REPO: repoRoot,
+    E2E_REPLACE_MODULES: replace.join(' '),
+    ...options.env,
+  };
+  const lines = Object.entries(env).map(([k, v]) => {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw new Error(`bad guest env name: ${k}`);
+    return `export ${k}=${shellQuote(v)}`;
+  });
+  writeFileSync(join(dir, 'env'), `${lines.join('\n')}\n`);
+  writeFileSync(join(dir, 'script.sh'), options.script);
+  rmSync(join(share, RESULTS_FILE), { force: true });
+}
+
+function readResults(share: string): GuestResult[] {
+  const file = join(share, RESULTS_FILE);
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((line) => {
+      try {
+        return JSON.parse(line) as GuestResult;
+      } catch {
+        return { scenario: 'unparsable-result-line', pass: false, reason: line };
+      }
+    });
+}
+
+export async function runInVm(options: RunInVmOptions): Promise<RunInVmResult> {
+  const qemu = requireCommand('qemu-system-x86_64', 'qemu-system-x86');
+  const kernel = findDebianKernel();
+  const initramfs = buildInitramfs(kernel);
+  const share = options.share ?? mkdtempSync(join(tmpdir(), 'e2e-share-'));
+  writeGuestInputs(share, options, kernel);
+  const accel = chooseAccelerator();
+
+  const cmdline = [
+    'console=ttyS0',
+    'panic=-1',
+    'quiet',
+    'loglevel=4',
+    // Skip work a throwaway VM does not need; each second counts under TCG.
+    'mitigations=off',
+    'tsc=unstable',
+    `e2e_stage2=${STAGE2}`,
+    `e2e_share_dir=${GUEST_SHARE}`,
+  ].join(' ');
+  const args = [
+    ...accel.args,
+    '-smp', '1',
+    '-m', String(options.memoryMiB ?? 1024),
+    '-nographic',
+    '-no-reboot',
+    '-nic', 'none',
+    '-kernel', kernel.vmlinuz,
+    '-initrd', initramfs.path,
+    '-append', cmdline,
+    '-virtfs', 'local,path=/,mount_tag=root,security_model=none,readonly=on,multidevs=remap',
+    '-virtfs', `local,path=${share},mount_tag=share,security_model=none,multidevs=remap`,
+    '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04',
+  ];
+
+  const started = Date.now();
+  const child = spawn(qemu, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const killOnExit = (): void => {
+    child.kill('SIGKILL');
+  };
+  process.once('exit', killOnExit);
+
+  const consoleLines: string[] = [];
+  let consoleText = '';
+  let lastStep: string | undefined;
+  let bootToScriptMs: number | undefined;
+  let partial = '';
+  const onLine = (raw: string): void => {
+    const line = raw.replace(/\r/g, '');
+    consoleLines.push(line);
+    consoleText += `${line}\n`;
+    if (line.startsWith('E2E-STEP ')) lastStep = line.slice('E2E-STEP '.length);
+    if (bootToScriptMs === undefined && line.startsWith('E2E-SCRIPT-START')) bootToScriptMs = Date.now() - started;
+    options.onLine?.(line);
+  };
+  const feed = (chunk: Buffer): void => {
+    const text = partial + chunk.toString('utf8');
+    const parts = text.split('\n');
+    partial = parts.pop() ?? '';
+    for (const p of parts) onLine(p);
+  };
+  child.stdout.on('data', feed);
+  child.stderr.on('data', (chunk: Buffer) => {
+    for (const l of chunk.toString('utf8').split('\n')) if (l.trim()) onLine(`[qemu stderr] ${l}`);
+  });
+  const tail = (): string => consoleLines.slice(-CONSOLE_TAIL_LINES).join('\n');
+
+  const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; timedOut: boolean }>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      resolve({ code: null, signal: 'SIGKILL', timedOut: true });
+    }, options.timeoutMs);
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, timedOut: false });
+    });
+  }).finally(() => process.removeListener('exit', killOnExit));
+  if (partial) onLine(partial);
+  const totalMs = Date.now() - started;
+
+  if (exit.timedOut) {
+    throw new VmError(`VM timed out after ${options.timeoutMs} ms (qemu killed)`, tail(), lastStep);
+  }
+  if (exit.code === null) throw new VmError(`qemu ended by signal ${exit.signal}`, tail(), lastStep);
+  if (exit.code % 2 === 0) {
+    // 0: the guest rebooted/panicked without writing the exit port; others: qemu's own error.
+    throw new VmError(
+      exit.code === 0 ? 'guest stopped without reporting an exit code (panic or init died)' : `qemu failed with exit code ${exit.code}`,
+      tail(),
+      lastStep,
+    );
+  }
+  const exitCode = (exit.code - 1) / 2;
+  if (exitCode === 126) throw new VmError('the initramfs failed (see E2E-INITRAMFS-FAIL)', tail(), lastStep);
+  if (exitCode === 125) throw new VmError('guest stage 2 failed (see E2E-STEP-FAIL)', tail(), lastStep);
+
+  const result: RunInVmResult = {
+    exitCode,
+    console: consoleText,
+    results: readResults(share),
+    share,
+    accel: accel.name,
+    kernelVersion: kernel.version,
+    timings: { totalMs, initramfsFromCache: initramfs.fromCache },
+  };
+  if (bootToScriptMs !== undefined) result.timings.bootToScriptMs = bootToScriptMs;
+  if (options.share === undefined) rmSync(share, { recursive: true, force: true });
+  return result;
+}
