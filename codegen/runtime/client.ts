@@ -1,0 +1,136 @@
+// Base of every generated client: typed calls with timeouts, typed property
+// access and typed signal / PropertiesChanged subscriptions. It talks to the
+// bus with known signatures, so no introspection round trip is needed.
+import { Variant } from './dbus-next.js';
+import { decodeArgs, encodeArgs } from './codec.js';
+import { DBusError, StandardError } from './errors.js';
+import { signatureOf, type InterfaceSpec, type MethodSpec, type PropertySpec, type SignalSpec } from './spec.js';
+import type { Connection, Subscription } from './connection.js';
+
+export interface CallOptions {
+  /** Overrides the connection's default timeout for this call (ms). */
+  timeoutMs?: number;
+}
+
+const PROPERTIES = 'org.freedesktop.DBus.Properties';
+
+export class ClientInterface<Props extends object = Record<string, unknown>> {
+  constructor(
+    readonly $spec: InterfaceSpec,
+    readonly connection: Connection,
+    /** Bus name of the service, e.g. `xyz.openbmc_project.VirtualMedia`. */
+    readonly service: string,
+    readonly path: string,
+  ) {}
+
+  /** Calls a method by name with typed arguments; resolves with the typed result. */
+  protected async callMethod(name: string, args: readonly unknown[], options: CallOptions = {}): Promise<unknown> {
+    const m = this.#method(name);
+    const where = `${this.$spec.name}.${name}`;
+    const body = encodeArgs(m.inArgs.map((a) => a.codec), m.inArgs.map((a) => a.name), args, where);
+    const reply = await this.connection.call({
+      destination: this.service,
+      path: this.path,
+      interface: this.$spec.name,
+      member: name,
+      signature: signatureOf(m.inArgs),
+      body,
+      noReply: m.noReply,
+      ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+    });
+    if (!reply || m.outArgs.length === 0) return undefined;
+    if ((reply.signature ?? '') !== signatureOf(m.outArgs)) {
+      throw new DBusError(StandardError.InvalidArgs, `${where} replied with signature '${reply.signature}', expected '${signatureOf(m.outArgs)}'`);
+    }
+    const values = decodeArgs(m.outArgs.map((a) => a.codec), reply.body as unknown[]);
+    return values.length === 1 ? values[0] : values;
+  }
+
+  /** Reads one property. */
+  async get<K extends keyof Props & string>(name: K, options: CallOptions = {}): Promise<Props[K]> {
+    const p = this.#property(name);
+    const reply = await this.#properties('Get', 'ss', [this.$spec.name, name], options);
+    const v = reply.body[0] as Variant;
+    return this.#decodeProperty(p, v) as Props[K];
+  }
+
+  /** Writes one property (only properties the YAML makes writable). */
+  async set<K extends keyof Props & string>(name: K, value: Props[K], options: CallOptions = {}): Promise<void> {
+    const p = this.#property(name);
+    const wire = new Variant(p.codec.signature, p.codec.toWire(value, `${this.$spec.name}.${name}`));
+    await this.#properties('Set', 'ssv', [this.$spec.name, name, wire], options);
+  }
+
+  /** Reads every property the service lists (explicit ones are left out, as with GetAll). */
+  async getAll(options: CallOptions = {}): Promise<Partial<Props>> {
+    const reply = await this.#properties('GetAll', 's', [this.$spec.name], options);
+    return this.decodeProperties(reply.body[0] as Record<string, Variant>);
+  }
+
+  /** Typed PropertiesChanged for this interface on this object. */
+  async onPropertiesChanged(handler: (changed: Partial<Props>, invalidated: (keyof Props & string)[]) => void): Promise<Subscription> {
+    return this.connection.subscribe({ sender: this.service, path: this.path, interface: PROPERTIES, member: 'PropertiesChanged' }, (msg) => {
+      const [iface, changed, invalidated] = msg.body as [string, Record<string, Variant>, string[]];
+      if (iface !== this.$spec.name) return;
+      handler(this.decodeProperties(changed), invalidated.filter((n) => this.$spec.properties.some((p) => p.name === n)) as (keyof Props & string)[]);
+    });
+  }
+
+  /** Subscribes to a signal by name; the handler gets the typed arguments. */
+  protected async subscribeSignal(name: string, handler: (...args: any[]) => void): Promise<Subscription> {
+    const s = this.#signal(name);
+    const codecs = s.args.map((a) => a.codec);
+    return this.connection.subscribe({ sender: this.service, path: this.path, interface: this.$spec.name, member: name }, (msg) => {
+      if ((msg.signature ?? '') !== signatureOf(s.args)) return;
+      handler(...decodeArgs(codecs, msg.body as unknown[]));
+    });
+  }
+
+  /** Decodes a wire property map (from GetAll, PropertiesChanged, GetManagedObjects). Unknown names are dropped. */
+  decodeProperties(wire: Record<string, Variant>): Partial<Props> {
+    const out: Record<string, unknown> = {};
+    for (const [name, v] of Object.entries(wire)) {
+      const p = this.$spec.properties.find((q) => q.name === name);
+      if (p) out[name] = this.#decodeProperty(p, v);
+    }
+    return out as Partial<Props>;
+  }
+
+  #decodeProperty(p: PropertySpec, v: Variant): unknown {
+    if (v.signature !== p.codec.signature) {
+      throw new DBusError(StandardError.InvalidArgs, `${this.$spec.name}.${p.name} has type '${v.signature}', expected '${p.codec.signature}'`);
+    }
+    return p.codec.fromWire(v.value);
+  }
+
+  async #properties(member: string, signature: string, body: unknown[], options: CallOptions) {
+    const reply = await this.connection.call({
+      destination: this.service,
+      path: this.path,
+      interface: PROPERTIES,
+      member,
+      signature,
+      body,
+      ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+    });
+    return reply!;
+  }
+
+  #method(name: string): MethodSpec {
+    const m = this.$spec.methods.find((x) => x.name === name);
+    if (!m) throw new Error(`${this.$spec.name} has no method ${name}`);
+    return m;
+  }
+
+  #property(name: string): PropertySpec {
+    const p = this.$spec.properties.find((x) => x.name === name);
+    if (!p) throw new TypeError(`${this.$spec.name} has no property '${name}'`);
+    return p;
+  }
+
+  #signal(name: string): SignalSpec {
+    const s = this.$spec.signals.find((x) => x.name === name);
+    if (!s) throw new Error(`${this.$spec.name} has no signal ${name}`);
+    return s;
+  }
+}

@@ -1,0 +1,233 @@
+// A bus connection with what dbus-next leaves out: call timeouts, pending
+// calls rejected when the connection drops, signal subscriptions that can be
+// removed, and a safe close (dbus-next crashes when disconnected mid-handshake).
+import { DBusError, Message, MessageType, NO_REPLY_EXPECTED, sessionBus, systemBus, type MessageBus } from './dbus-next.js';
+import { reviveError, StandardError } from './errors.js';
+
+export interface ConnectOptions {
+  /** A bus address (`unix:path=…`); default: the system bus, or the session bus with `bus: 'session'`. */
+  address?: string;
+  bus?: 'system' | 'session';
+  /** Exchange unix fds (needs the usocket addon); default true. */
+  negotiateUnixFd?: boolean;
+  /** Default method-call timeout in ms (D-Bus' usual 25 s). */
+  callTimeoutMs?: number;
+}
+
+export interface CallRequest {
+  destination: string;
+  path: string;
+  interface: string;
+  member: string;
+  signature?: string;
+  body?: unknown[];
+  timeoutMs?: number;
+  noReply?: boolean;
+}
+
+export interface SignalMatch {
+  sender?: string;
+  path?: string;
+  /** Match every path below (and at) this one: ObjectManager-style subscriptions. */
+  pathNamespace?: string;
+  interface?: string;
+  member?: string;
+}
+
+export interface Subscription {
+  unsubscribe(): Promise<void>;
+}
+
+interface Pending {
+  reject(e: Error): void;
+  timer: NodeJS.Timeout;
+}
+
+interface SignalListener {
+  match: SignalMatch;
+  rule: string;
+  handler(msg: Message): void;
+}
+
+function matchRule(m: SignalMatch): string {
+  const parts = ["type='signal'"];
+  if (m.sender) parts.push(`sender='${m.sender}'`);
+  if (m.path) parts.push(`path='${m.path}'`);
+  if (m.pathNamespace) parts.push(`path_namespace='${m.pathNamespace}'`);
+  if (m.interface) parts.push(`interface='${m.interface}'`);
+  if (m.member) parts.push(`member='${m.member}'`);
+  return parts.join(',');
+}
+
+const DBUS = { destination: 'org.freedesktop.DBus', path: '/org/freedesktop/DBus', interface: 'org.freedesktop.DBus' };
+
+export class Connection {
+  readonly #pending = new Map<number, Pending>();
+  readonly #listeners = new Set<SignalListener>();
+  /** Well-known name → unique name of its owner, for matching signal senders. */
+  readonly #owners = new Map<string, string | undefined>();
+  #closed = false;
+  readonly callTimeoutMs: number;
+
+  private constructor(
+    readonly bus: MessageBus,
+    options: ConnectOptions,
+  ) {
+    this.callTimeoutMs = options.callTimeoutMs ?? 25_000;
+    const stream = (bus as unknown as { _connection: { stream: NodeJS.EventEmitter; on(e: string, f: () => void): void } })._connection;
+    const lost = () => this.#lost();
+    stream.on('end', lost);
+    stream.stream.on('close', lost);
+    bus.on('error', () => lost());
+    bus.on('message', (msg: Message) => {
+      if (msg.type === MessageType.SIGNAL) this.#onSignal(msg);
+    });
+  }
+
+  /** Opens a connection and waits until the bus has given it a name. */
+  static async open(options: ConnectOptions = {}): Promise<Connection> {
+    const negotiateUnixFd = options.negotiateUnixFd ?? true;
+    const bus = options.address
+      ? sessionBus({ busAddress: options.address, negotiateUnixFd } as never)
+      : options.bus === 'session'
+        ? sessionBus({ negotiateUnixFd } as never)
+        : systemBus({ negotiateUnixFd } as never);
+    await new Promise<void>((resolve, reject) => {
+      const onError = (e: Error) => reject(new Error(`cannot connect to D-Bus${options.address ? ` at ${options.address}` : ''}: ${e.message}`));
+      bus.once('error', onError);
+      bus.once('connect', () => {
+        bus.off('error', onError);
+        resolve();
+      });
+    });
+    return new Connection(bus, options);
+  }
+
+  /** The unique name the bus gave this connection. */
+  get uniqueName(): string {
+    return (this.bus as unknown as { name: string | null }).name ?? '';
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Calls a method; rejects with a DBusError (the declared class when known), on timeout, or when the connection drops. */
+  call(req: CallRequest): Promise<Message | null> {
+    if (this.#closed) return Promise.reject(new DBusError(StandardError.Disconnected, 'the D-Bus connection is closed'));
+    const msg = new Message({
+      destination: req.destination,
+      path: req.path,
+      interface: req.interface,
+      member: req.member,
+      signature: req.signature ?? '',
+      body: req.body ?? [],
+      flags: req.noReply ? NO_REPLY_EXPECTED : 0,
+    } as never);
+    if (req.noReply) {
+      this.bus.send(msg);
+      return Promise.resolve(null);
+    }
+    const timeoutMs = req.timeoutMs ?? this.callTimeoutMs;
+    return new Promise<Message | null>((resolve, reject) => {
+      let serial = 0;
+      const timer = setTimeout(() => {
+        this.#pending.delete(serial);
+        delete (this.bus as unknown as { _methodReturnHandlers: Record<number, unknown> })._methodReturnHandlers[serial];
+        reject(new DBusError(StandardError.Timeout, `${req.interface}.${req.member} on ${req.destination} ${req.path}: no reply within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const reply = this.bus.call(msg);
+      serial = (msg as unknown as { serial: number }).serial;
+      this.#pending.set(serial, { reject, timer });
+      reply.then(
+        (r) => {
+          clearTimeout(timer);
+          this.#pending.delete(serial);
+          resolve(r);
+        },
+        (e: DBusError) => {
+          clearTimeout(timer);
+          this.#pending.delete(serial);
+          reject(e instanceof DBusError ? reviveError(e) : e);
+        },
+      );
+    });
+  }
+
+  /** Subscribes to signals; the handler gets each matching message. */
+  async subscribe(match: SignalMatch, handler: (msg: Message) => void): Promise<Subscription> {
+    const listener: SignalListener = { match, rule: matchRule(match), handler };
+    if (match.sender && !match.sender.startsWith(':') && match.sender !== DBUS.destination) await this.#trackOwner(match.sender);
+    await this.#addMatch(listener.rule);
+    this.#listeners.add(listener);
+    return {
+      unsubscribe: async () => {
+        if (!this.#listeners.delete(listener)) return;
+        if (!this.#closed) await this.#removeMatch(listener.rule).catch(() => undefined);
+      },
+    };
+  }
+
+  async requestName(name: string, flags = 0): Promise<number> {
+    const reply = await this.call({ ...DBUS, member: 'RequestName', signature: 'su', body: [name, flags] });
+    return reply!.body[0] as number;
+  }
+
+  /** Closes the connection; pending calls are rejected. Safe to call twice. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#lost();
+    this.bus.disconnect();
+  }
+
+  #lost(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const [serial, p] of this.#pending) {
+      clearTimeout(p.timer);
+      p.reject(new DBusError(StandardError.Disconnected, 'the D-Bus connection was closed before the reply arrived'));
+      this.#pending.delete(serial);
+    }
+    this.#listeners.clear();
+  }
+
+  #onSignal(msg: Message): void {
+    if (msg.sender === DBUS.destination && msg.member === 'NameOwnerChanged') {
+      const [name, , owner] = msg.body as string[];
+      if (this.#owners.has(name!)) this.#owners.set(name!, owner || undefined);
+    }
+    for (const l of this.#listeners) {
+      const m = l.match;
+      if (m.path && m.path !== msg.path) continue;
+      if (m.pathNamespace && msg.path !== m.pathNamespace && !msg.path.startsWith(m.pathNamespace === '/' ? '/' : m.pathNamespace + '/')) continue;
+      if (m.interface && m.interface !== msg.interface) continue;
+      if (m.member && m.member !== msg.member) continue;
+      if (m.sender && m.sender !== msg.sender && this.#owners.get(m.sender) !== msg.sender) continue;
+      try {
+        l.handler(msg);
+      } catch (e) {
+        process.emitWarning(`signal handler for ${l.rule} threw: ${(e as Error).message}`);
+      }
+    }
+  }
+
+  async #trackOwner(name: string): Promise<void> {
+    if (this.#owners.has(name)) return;
+    this.#owners.set(name, undefined);
+    await this.#addMatch(`type='signal',sender='org.freedesktop.DBus',member='NameOwnerChanged',arg0='${name}'`);
+    try {
+      const reply = await this.call({ ...DBUS, member: 'GetNameOwner', signature: 's', body: [name] });
+      this.#owners.set(name, reply!.body[0] as string);
+    } catch {
+      // not owned yet: NameOwnerChanged will tell us
+    }
+  }
+
+  #addMatch(rule: string): Promise<unknown> {
+    return this.call({ ...DBUS, member: 'AddMatch', signature: 's', body: [rule] });
+  }
+
+  #removeMatch(rule: string): Promise<unknown> {
+    return this.call({ ...DBUS, member: 'RemoveMatch', signature: 's', body: [rule] });
+  }
+}
