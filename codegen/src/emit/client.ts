@@ -1,0 +1,87 @@
+// client.ts of an interface: a typed proxy. Methods are typed async calls
+// with an optional timeout, signals typed subscriptions; property access
+// (get/set/getAll/onPropertiesChanged) comes typed from the base class.
+import { StructureKind, type ClassDeclarationStructure, type MethodDeclarationStructure, type StatementStructures } from 'ts-morph';
+import type { InterfaceDef } from '../model.js';
+import { docText, ForeignEnums, GENERATED_BANNER, runtimeImportFor, type EmitOptions } from './context.js';
+import { moduleFile, parameterName, relativeImport, shortName } from './layout.js';
+import { printFile } from './printer.js';
+import { tsType } from './type-mapping.js';
+import { argDocs, checkMemberNames, resultType } from './members.js';
+
+/** The errors module that defines a fully qualified error name `a.b.C.Error.X`. */
+function errorModule(errorName: string): string {
+  return errorName.slice(0, errorName.lastIndexOf('.Error.'));
+}
+
+export function emitClient(iface: InterfaceDef, options: EmitOptions, knownErrorModules: ReadonlySet<string>): string {
+  const file = moduleFile(iface.name, 'client');
+  const enums = new ForeignEnums(iface.name, file);
+  const short = shortName(iface.name);
+  checkMemberNames(iface, 'client');
+  const type = (t: Parameters<typeof tsType>[0]) => tsType(t, options.abi, enums);
+  const defaultService = iface.serviceNames.find((s) => s.kind === 'default')?.value;
+
+  const cls: ClassDeclarationStructure = {
+    kind: StructureKind.Class,
+    name: `${short}Client`,
+    isExported: true,
+    extends: `rt.ClientInterface<${short}Properties>`,
+    docs: [`Client side of ${iface.name}: typed calls, properties and signals of one object of one service.`],
+    properties: [
+      { name: 'interfaceName', isStatic: true, isReadonly: true, initializer: 'interfaceName' },
+      ...(defaultService ? [{ name: 'defaultService', isStatic: true, isReadonly: true, initializer: `'${defaultService}'`, docs: ['The bus name the YAML declares for this interface.'] }] : []),
+    ],
+    ctors: [
+      {
+        parameters: [
+          { name: 'connection', type: 'rt.Connection' },
+          { name: 'service', type: 'string' },
+          { name: 'path', type: 'string' },
+        ],
+        statements: [`super(${short}Spec, connection, service, path);`],
+      },
+    ],
+    methods: [
+      ...iface.methods.map((m): MethodDeclarationStructure => {
+        const result = resultType(m.returns, type);
+        return {
+          kind: StructureKind.Method,
+          name: m.name,
+          docs: [[docText(m.description), ...argDocs(m.parameters), '@param options - per-call options (timeout).', ...m.errors.map((e) => `@throws ${e}`)].filter(Boolean).join('\n')],
+          parameters: [...m.parameters.map((a) => ({ name: parameterName(a.name), type: type(a.type) })), { name: 'options', type: 'rt.CallOptions', hasQuestionToken: true }],
+          returnType: `Promise<${result}>`,
+          statements: [`return this.callMethod('${m.name}', [${m.parameters.map((a) => parameterName(a.name)).join(', ')}], options) as Promise<${result}>;`],
+        };
+      }),
+      ...iface.signals.map(
+        (s): MethodDeclarationStructure => ({
+          kind: StructureKind.Method,
+          name: `on${s.name}`,
+          docs: [[`Subscribes to ${s.name}: ${docText(s.description)}`, ...argDocs(s.properties), '@returns a subscription; call unsubscribe() to stop.'].join('\n')],
+          parameters: [{ name: 'handler', type: `(${s.properties.map((a) => `${parameterName(a.name)}: ${type(a.type)}`).join(', ')}) => void` }],
+          returnType: 'Promise<rt.Subscription>',
+          statements: [`return this.subscribeSignal('${s.name}', handler);`],
+        }),
+      ),
+    ],
+  };
+
+  const errorImports = [...new Set([...iface.methods.flatMap((m) => m.errors), ...iface.properties.flatMap((p) => p.errors)].map(errorModule))]
+    .filter((m) => knownErrorModules.has(m))
+    .sort()
+    .map((m) => ({ sideEffect: true, specifier: relativeImport(file, moduleFile(m, 'error')) }));
+
+  const statements: (string | StatementStructures)[] = [cls];
+  const localNamed = [`${short}Spec`, 'interfaceName', `type ${short}Properties`, ...[...enums.localUsed].sort().map((e) => `type ${e}`)];
+  return printFile(file, {
+    banner: GENERATED_BANNER(`${iface.name.split('.').join('/')}.interface.yaml`),
+    imports: [
+      { namespace: 'rt', specifier: runtimeImportFor(options, file) },
+      { named: localNamed, specifier: './common.js' },
+      ...enums.imports().map((i) => ({ namespace: i.alias, specifier: i.specifier })),
+      ...errorImports,
+    ],
+    statements,
+  });
+}

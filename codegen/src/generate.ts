@@ -1,0 +1,65 @@
+// Turns a YAML root into generated files: typed bindings for every loaded
+// interface and errors file, plus docs and introspection XML. Pure: returns
+// the files; writing and checking them is the caller's business.
+import type { Diagnostic } from './model.js';
+import { loadCorpus } from './parse/index.js';
+import { emitClient } from './emit/client.js';
+import { emitCommon } from './emit/common.js';
+import { emitDocs } from './emit/docs.js';
+import { emitErrors } from './emit/errors.js';
+import { emitIntrospection } from './emit/introspection-xml.js';
+import { moduleFile } from './emit/layout.js';
+import { emitServer } from './emit/server.js';
+import type { RuntimeImport } from './emit/layout.js';
+import type { Abi } from './emit/type-mapping.js';
+
+export interface GenerateOptions {
+  root: string;
+  /** Interfaces to generate (full names); default every one under root. Interfaces they take enums from come along. */
+  interfaces?: string[];
+  abi?: Abi;
+  runtime?: RuntimeImport;
+  /** Also produce markdown and introspection XML (files under `docs/`). */
+  docs?: boolean;
+}
+
+export interface GeneratedFile {
+  /** `code` files go to the output folder, `docs` files to the docs folder. */
+  target: 'code' | 'docs';
+  path: string;
+  content: string;
+}
+
+export interface GenerateResult {
+  files: GeneratedFile[];
+  diagnostics: Diagnostic[];
+}
+
+export const DEFAULT_RUNTIME: RuntimeImport = { specifier: 'meta-virtual-media/runtime' };
+
+export function generate(options: GenerateOptions): GenerateResult {
+  const { corpus, diagnostics } = loadCorpus({ root: options.root, ...(options.interfaces ? { interfaces: options.interfaces } : {}) });
+  if (diagnostics.length > 0) return { files: [], diagnostics };
+  const emit = { abi: options.abi ?? 'lp64', runtime: options.runtime ?? DEFAULT_RUNTIME };
+  const files: GeneratedFile[] = [];
+  const errorModules = new Set(corpus.errorFiles.keys());
+  const problems: Diagnostic[] = [];
+
+  for (const errors of [...corpus.errorFiles.values()].sort((a, b) => a.namespace.localeCompare(b.namespace))) {
+    files.push({ target: 'code', path: moduleFile(errors.namespace, 'error'), content: emitErrors(errors, emit) });
+  }
+  for (const iface of [...corpus.interfaces.values()].sort((a, b) => a.name.localeCompare(b.name))) {
+    try {
+      files.push({ target: 'code', path: moduleFile(iface.name, 'common'), content: emitCommon(iface, corpus, emit) });
+      files.push({ target: 'code', path: moduleFile(iface.name, 'server'), content: emitServer(iface, emit) });
+      files.push({ target: 'code', path: moduleFile(iface.name, 'client'), content: emitClient(iface, emit, errorModules) });
+      if (options.docs) {
+        files.push({ target: 'docs', path: `${iface.name}.md`, content: emitDocs(iface, emit.abi) });
+        files.push({ target: 'docs', path: `${iface.name}.xml`, content: emitIntrospection(iface, emit.abi) });
+      }
+    } catch (e) {
+      problems.push({ file: iface.file, line: 1, column: 1, message: (e as Error).message });
+    }
+  }
+  return problems.length ? { files: [], diagnostics: problems } : { files, diagnostics: [] };
+}
