@@ -1,0 +1,37 @@
+SUMMARY = "Typed client library for the OpenBMC virtual media D-Bus service"
+DESCRIPTION = "ESM JavaScript and TypeScript declarations for talking to \
+xyz.openbmc_project.VirtualMedia. Other Node services on the image import it \
+as 'meta-virtual-media/client'."
+SECTION = "devel"
+
+LICENSE = "Apache-2.0"
+LIC_FILES_CHKSUM = "file://LICENSE;md5=3b83ef96387f14655fc854ddc3c6bd57"
+
+require virtual-media-release.inc
+
+SRC_URI = "${VIRTUAL_MEDIA_RELEASE_URI}"
+
+# Plain JavaScript and .d.ts files: the same package for every machine.
+inherit allarch features_check
+REQUIRED_DISTRO_FEATURES = "virtual-media"
+
+do_configure[noexec] = "1"
+do_compile[noexec] = "1"
+
+# Installed as a regular Node package, so ESM resolution finds it from any
+# service below /usr/lib (it walks up to /usr/lib/node_modules).
+VIRTUAL_MEDIA_CLIENT_DIR = "${nonarch_libdir}/node_modules/meta-virtual-media"
+
+do_install() {
+    install -d ${D}${VIRTUAL_MEDIA_CLIENT_DIR}/dist
+    install -m 0644 ${S}/package.json ${S}/LICENSE ${D}${VIRTUAL_MEDIA_CLIENT_DIR}/
+    cp -R --no-preserve=ownership ${S}/dist/client ${D}${VIRTUAL_MEDIA_CLIENT_DIR}/dist/client
+}
+
+FILES:${PN} = "${VIRTUAL_MEDIA_CLIENT_DIR}"
+
+# Recipes that compile TypeScript against it (DEPENDS += "virtual-media-client")
+# find it in their sysroot under the same path.
+SYSROOT_DIRS += "${nonarch_libdir}/node_modules"
+
+RDEPENDS:${PN} = "nodejs"

@@ -1,0 +1,73 @@
+SUMMARY = "Virtual media daemon for OpenBMC"
+DESCRIPTION = "Owns xyz.openbmc_project.VirtualMedia on the system bus. \
+bmcweb's Redfish InsertMedia/EjectMedia (legacy mode: HTTPS and SMB images \
+through nbdkit) and its /nbd/<id> websocket (proxy mode, through nbd-client) \
+end up here; the image is shown to the host as a USB mass-storage device."
+SECTION = "network"
+
+# The project is Apache-2.0; the bundled runtime modules are usocket (ISC)
+# and bindings, file-uri-to-path, debug and ms (MIT); dbus-next (MIT) is
+# inside the daemon bundle.
+LICENSE = "Apache-2.0 & ISC & MIT"
+LIC_FILES_CHKSUM = " \
+    file://LICENSE;md5=3b83ef96387f14655fc854ddc3c6bd57 \
+    file://node_modules/usocket/LICENSE;md5=5717bc308dbc03edd5e758d11c5bab65 \
+    file://node_modules/bindings/LICENSE.md;md5=471723f32516f18ef36e7ef63580e4a8 \
+    file://node_modules/file-uri-to-path/LICENSE;md5=9513dc0b97137379cfabc81b60889174 \
+    file://node_modules/debug/LICENSE;md5=d85a365580888e9ee0a01fb53e8e9bf0 \
+    file://node_modules/ms/license.md;md5=2b8bc52ae6b7ba58e1629deabd53986f \
+"
+
+require virtual-media-release.inc
+
+SRC_URI = " \
+    ${VIRTUAL_MEDIA_RELEASE_URI} \
+    file://virtual-media-build.sh \
+    file://xyz.openbmc_project.VirtualMedia.service \
+    file://xyz.openbmc_project.VirtualMedia.conf \
+"
+
+# Nothing is built unless the distro opts in.
+inherit features_check systemd python3native
+REQUIRED_DISTRO_FEATURES = "virtual-media systemd"
+
+# nodejs-native brings node, node-gyp (inside npm) and the Node headers the
+# addon is compiled against; the target's nodejs runs it.
+DEPENDS = "nodejs-native"
+
+# node-gyp's name for the target CPU.
+VIRTUAL_MEDIA_NODE_ARCH = "${TARGET_ARCH}"
+VIRTUAL_MEDIA_NODE_ARCH:aarch64 = "arm64"
+VIRTUAL_MEDIA_NODE_ARCH:x86-64 = "x64"
+VIRTUAL_MEDIA_NODE_GYP = "${STAGING_LIBDIR_NATIVE}/node_modules/npm/node_modules/node-gyp/bin/node-gyp.js"
+
+# The JSON installed as /etc/virtual-media/config.json. A machine layer
+# overrides it with its own file, e.g. in virtual-media_%.bbappend:
+#   SRC_URI:append:mymachine = " file://virtual-media.json"
+#   VIRTUAL_MEDIA_CONFIG:mymachine = "${UNPACKDIR}/virtual-media.json"
+VIRTUAL_MEDIA_CONFIG ?= "${S}/config/virtual-media.json"
+
+# Legacy SMB images are mounted with the kernel CIFS client (mount(2), no
+# mount.cifs helper). With cifs off the image has no CIFS module pulled in.
+PACKAGECONFIG ??= "cifs"
+PACKAGECONFIG[cifs] = ",,,,kernel-module-cifs"
+
+do_configure[noexec] = "1"
+
+do_compile() {
+    env S="${S}" NODE="${STAGING_BINDIR_NATIVE}/node" NODE_GYP="${VIRTUAL_MEDIA_NODE_GYP}" NODE_DIR="${STAGING_DIR_NATIVE}${prefix_native}" NODE_ARCH="${VIRTUAL_MEDIA_NODE_ARCH}" sh ${UNPACKDIR}/virtual-media-build.sh compile
+}
+
+do_install() {
+    env S="${S}" D="${D}" LIBDIR="${nonarch_libdir}" SYSCONFDIR="${sysconfdir}" UNITDIR="${systemd_system_unitdir}" DBUS_POLICYDIR="${datadir}/dbus-1/system.d" FILES_DIR="${UNPACKDIR}" CONFIG="${VIRTUAL_MEDIA_CONFIG}" sh ${UNPACKDIR}/virtual-media-build.sh install
+}
+
+SYSTEMD_SERVICE:${PN} = "xyz.openbmc_project.VirtualMedia.service"
+
+FILES:${PN} += " \
+    ${nonarch_libdir}/virtual-media \
+    ${datadir}/dbus-1/system.d \
+"
+CONFFILES:${PN} = "${sysconfdir}/virtual-media/config.json"
+
+RDEPENDS:${PN} = "nodejs nbdkit nbd-client"
