@@ -129,11 +129,11 @@ class InterfaceParser {
       const map = this.reader.map(item, `a ${what}`, keys, ['name', 'type']);
       if (!map) continue;
       const name = this.reader.name(map, 'name', `${what} name`);
+      const isUnique = name !== undefined && this.unique(seen, name.name, what, name.node, what);
       const label = `${what} ${name ? show(name.name) : '(unnamed)'} of ${owner}`;
       const type = this.readType(map, label);
       const description = this.reader.optionalString(map, 'description', `the description of ${label}`);
-      if (!name || !type) continue;
-      if (!this.unique(seen, name.name, what, name.node, `${what}`)) continue;
+      if (!name || !type || !isUnique) continue;
       const arg: Arg = { name: name.name, type: type.type, typeText: type.text, description, pos: this.reader.pos(item) };
       const defaultNode = map.get('default');
       if (defaultNode !== undefined) this.defaultUses.push({ node: defaultNode, type: type.type, target: arg });
@@ -164,6 +164,7 @@ class InterfaceParser {
     const map = this.reader.map(item, 'a property', PROPERTY_KEYS, ['name', 'type']);
     if (!map) return undefined;
     const name = this.reader.name(map, 'name', 'property name');
+    const isUnique = name !== undefined && this.unique(members, name.name, 'property', name.node, 'member');
     const owner = `property ${name ? show(name.name) : '(unnamed)'}`;
     const type = this.readType(map, owner);
     const description = this.reader.optionalString(map, 'description', `the description of ${owner}`);
@@ -173,7 +174,7 @@ class InterfaceParser {
       this.reader.error(map.get('flags')!, `${owner} has the flags ${exclusive.join(' and ')}, but sd-bus allows only one of const, emits_change and emits_invalidation`);
     }
     const errors = this.readErrors(map.get('errors'), owner);
-    if (!name || !type || !this.unique(members, name.name, 'property', name.node, 'member')) return undefined;
+    if (!name || !type || !isUnique) return undefined;
     const property: PropertyDef = { name: name.name, type: type.type, typeText: type.text, description, flags, errors, pos: this.reader.pos(item) };
     const defaultNode = map.get('default');
     if (defaultNode !== undefined) this.defaultUses.push({ node: defaultNode, type: type.type, target: property });

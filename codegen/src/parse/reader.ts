@@ -3,7 +3,7 @@
 // node's position and what was expected instead.
 
 import type { SourcePos } from '../model.js';
-import { listWords, show, type DiagnosticSink } from './diagnostics.js';
+import { show, type DiagnosticSink } from './diagnostics.js';
 import { closest, identifierProblem } from './names.js';
 import { TOLERATED_MISSPELT_KEYS } from './upstream-quirks.js';
 import type { LineCounter } from 'yaml';
@@ -64,7 +64,7 @@ export class FileReader {
    */
   map(node: YNode, what: string, allowed: readonly string[], required: readonly string[] = []): CheckedMap | undefined {
     if (node.kind !== 'map') {
-      this.error(node, `expected ${what} as a mapping with keys ${listWords(allowed)}, found ${describeNode(node)}`);
+      this.error(node, `expected ${what} as a mapping with keys ${allowed.join(', ')}, found ${describeNode(node)}`);
       return undefined;
     }
     const values = new Map<string, YMapEntry>();
@@ -84,7 +84,7 @@ export class FileReader {
       const keyDescription = entry.keyIsString ? show(entry.key) : `${show(entry.key)} (YAML 1.1 reads this unquoted key as ${describeNode(entry.keyNode)})`;
       this.error(
         entry.keyNode,
-        `unknown key ${keyDescription} in ${what}${hint ? ` (did you mean ${show(hint)}?)` : ''}; allowed keys are ${listWords(allowed)}`,
+        `unknown key ${keyDescription} in ${what}${hint ? ` (did you mean ${show(hint)}?)` : ''}; allowed keys are ${allowed.join(', ')}`,
       );
     }
     for (const key of required) {
@@ -139,7 +139,7 @@ export class FileReader {
       if (flag === undefined) continue;
       if (!(allowed as readonly string[]).includes(flag)) {
         const hint = closest(flag, allowed);
-        this.error(item, `unknown flag ${show(flag)} on ${what}${hint ? ` (did you mean ${show(hint)}?)` : ''}; allowed flags are ${listWords(allowed)}`);
+        this.error(item, `unknown flag ${show(flag)} on ${what}${hint ? ` (did you mean ${show(hint)}?)` : ''}; allowed flags are ${allowed.join(', ')}`);
       } else if (result.includes(flag as T)) {
         this.error(item, `flag ${show(flag)} is given twice on ${what}`);
       } else {
