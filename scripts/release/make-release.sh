@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# Makes the release tarball the Yocto recipes build from:
+#   <out>/meta-virtual-media-<version>.tgz   (npm pack output, top dir package/)
+# holding
+#   dist/virtual-mediad.mjs   the daemon, bundled into one ESM file
+#   dist/client/              the typed client library (ESM .js + .d.ts)
+#   node_modules/usocket/     addon SOURCES (built for the target by the recipe)
+#     + bindings, file-uri-to-path, debug, ms (its runtime modules) and nan
+#       (headers for the addon build)
+#   config/virtual-media.json, package.json, LICENSE
+# and writes <tarball>.sha256 next to it.
+#
+# Usage: scripts/release/make-release.sh [--out DIR] [--pin]
+#   --out DIR  where the tarball goes (default: the repository root)
+#   --pin      also write the tarball's sha256 into the recipes'
+#              virtual-media-release.inc (do this when publishing a release)
+#
+# Inputs (override with environment variables):
+#   VM_DAEMON_ENTRY  daemon entry point (default: first of daemon/src/main.ts,
+#                    daemon/main.ts)
+#   VM_CLIENT_ENTRY  client library entry (default: first of client/index.ts,
+#                    daemon/src/client/index.ts, daemon/client/index.ts)
+#   VM_CONFIG        default config (default: first of config/virtual-media.json,
+#                    daemon/config/virtual-media.json)
+#   VM_LICENSE       license file shipped as package/LICENSE (default: LICENSE)
+# Works offline: everything comes from the checkout and its node_modules.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+root=$PWD
+
+out=$root
+pin=0
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --out) out=$2; shift 2 ;;
+        --pin) pin=1; shift ;;
+        *) echo "make-release.sh: unknown argument $1" >&2; exit 2 ;;
+    esac
+done
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+
+fail() {
+    echo "make-release.sh: $*" >&2
+    exit 1
+}
+
+first_existing() {
+    for candidate in "$@"; do
+        if [ -f "$candidate" ]; then
+            echo "$candidate"
+            return 0
+        fi
+    done
+    return 1
+}
+
+daemon_entry=${VM_DAEMON_ENTRY:-$(first_existing daemon/src/main.ts daemon/main.ts || true)}
+[ -n "$daemon_entry" ] && [ -f "$daemon_entry" ] ||
+    fail "daemon bundle not built yet: no daemon entry point (looked for daemon/src/main.ts, daemon/main.ts; set VM_DAEMON_ENTRY)"
+client_entry=${VM_CLIENT_ENTRY:-$(first_existing client/index.ts daemon/src/client/index.ts daemon/client/index.ts || true)}
+[ -n "$client_entry" ] && [ -f "$client_entry" ] ||
+    fail "client library not built yet: no client entry point (looked for client/index.ts, daemon/src/client/index.ts, daemon/client/index.ts; set VM_CLIENT_ENTRY)"
+config=${VM_CONFIG:-$(first_existing config/virtual-media.json daemon/config/virtual-media.json || true)}
+[ -n "$config" ] && [ -f "$config" ] ||
+    fail "no default config (looked for config/virtual-media.json, daemon/config/virtual-media.json; set VM_CONFIG)"
+license=${VM_LICENSE:-LICENSE}
+[ -f "$license" ] || fail "no $license file (the project's license text, shipped as package/LICENSE)"
+
+version=$(node -p "require('./package.json').version")
+stage=$root/.cache/release/stage
+rm -rf "$stage"
+mkdir -p "$stage/dist/client" "$stage/config" "$stage/node_modules"
+
+# 1. The daemon in one ESM file. usocket stays outside (native addon, loaded
+#    at run time from node_modules next to the bundle); x11 is an optional
+#    dbus-next dependency for X11 session buses that a BMC never has.
+node_modules/.bin/esbuild "$daemon_entry" --bundle --platform=node --format=esm --target=node20 \
+    --external:usocket --external:x11 --legal-comments=eof --log-level=warning \
+    "--banner:js=import { createRequire as __vmCreateRequire } from 'node:module'; const require = __vmCreateRequire(import.meta.url);" \
+    --outfile="$stage/dist/virtual-mediad.mjs"
+
+# 2. The client library: ESM JavaScript (dependencies left as imports) and
+#    declarations.
+node_modules/.bin/esbuild "$client_entry" --bundle --platform=node --format=esm --target=node20 \
+    --packages=external --log-level=warning --outfile="$stage/dist/client/index.js"
+types_dir=$stage/dist/client/types
+node_modules/.bin/tsc --ignoreConfig --declaration --emitDeclarationOnly --skipLibCheck --strict \
+    --module NodeNext --moduleResolution NodeNext --target ES2022 --types node \
+    --rootDir "$root" --outDir "$types_dir" "$client_entry"
+client_types="./dist/client/types/${client_entry%.ts}.d.ts"
+[ -f "$stage/$client_types" ] || fail "tsc did not write $client_types"
+
+# 3. The addon sources and the modules it needs, copied from node_modules
+#    (the versions the lock file pins); any host build output is left out.
+runtime_modules="usocket bindings file-uri-to-path debug ms nan"
+for module in $runtime_modules; do
+    [ -d "node_modules/$module" ] || fail "node_modules/$module missing: run npm ci"
+    cp -R "node_modules/$module" "$stage/node_modules/$module"
+done
+rm -rf "$stage/node_modules/usocket/build"
+
+cp "$config" "$stage/config/virtual-media.json"
+cp "$license" "$stage/LICENSE"
+
+# 4. The package manifest: what npm pack needs, and the ./client export.
+STAGE=$stage CLIENT_TYPES=$client_types RUNTIME_MODULES=$runtime_modules node --input-type=module -e '
+import { readFileSync, writeFileSync } from "node:fs";
+const root = JSON.parse(readFileSync("package.json", "utf8"));
+const stage = process.env.STAGE;
+const modules = process.env.RUNTIME_MODULES.split(" ");
+const dependencies = {};
+for (const name of modules) {
+  dependencies[name] = JSON.parse(readFileSync(`${stage}/node_modules/${name}/package.json`, "utf8")).version;
+}
+const manifest = {
+  name: root.name,
+  version: root.version,
+  description: root.description,
+  license: root.license,
+  type: "module",
+  engines: root.engines,
+  exports: {
+    "./client": { types: process.env.CLIENT_TYPES, import: "./dist/client/index.js" },
+    "./package.json": "./package.json",
+  },
+  files: ["dist/", "config/", "LICENSE"],
+  dependencies,
+  bundleDependencies: modules,
+};
+writeFileSync(`${stage}/package.json`, JSON.stringify(manifest, null, 2) + "\n");
+'
+
+tarball=$out/meta-virtual-media-$version.tgz
+rm -f "$tarball"
+(cd "$stage" && npm pack --silent --offline --ignore-scripts --pack-destination "$out" >/dev/null)
+[ -f "$tarball" ] || fail "npm pack did not write $tarball"
+sha=$(sha256sum "$tarball" | cut -d' ' -f1)
+echo "$sha  $(basename "$tarball")" > "$tarball.sha256"
+
+if [ "$pin" = 1 ]; then
+    inc=meta-virtual-media/recipes-bmc/virtual-media/virtual-media-release.inc
+    sed -i -E "s/^SRC_URI\[sha256sum\] = \"[0-9a-f]*\"/SRC_URI[sha256sum] = \"$sha\"/" "$inc"
+    echo "pinned $sha in $inc"
+fi
+echo "$tarball"
