@@ -6,8 +6,7 @@ import type { SourcePos } from '../model.js';
 import { show, type DiagnosticSink } from './diagnostics.js';
 import { closest, identifierProblem } from './names.js';
 import { TOLERATED_MISSPELT_KEYS } from './upstream-quirks.js';
-import type { LineCounter } from 'yaml';
-import { positionOf, type NodeBase, type YMap, type YMapEntry, type YNode, type YScalar } from './yaml-source.js';
+import { positionOf, type LineIndex, type NodeBase, type YMap, type YMapEntry, type YNode, type YScalar } from './yaml-source.js';
 
 /** A mapping whose keys were checked: look values up by key. */
 export class CheckedMap {
@@ -27,7 +26,7 @@ export class CheckedMap {
 }
 
 export class FileReader {
-  constructor(readonly file: string, readonly sink: DiagnosticSink, private readonly lines?: LineCounter) {}
+  constructor(readonly file: string, readonly sink: DiagnosticSink, private readonly lines?: LineIndex) {}
 
   /**
    * Report a problem at a character of a scalar's text (a type string, a

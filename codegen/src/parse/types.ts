@@ -4,6 +4,7 @@
 // we parse them directly to say exactly where a bad one goes wrong.
 
 import type { PrimitiveName, TypeNode } from '../model.js';
+import { closest } from './names.js';
 
 export const PRIMITIVE_NAMES: readonly PrimitiveName[] = [
   'byte', 'boolean', 'int16', 'uint16', 'int32', 'uint32', 'int64', 'uint64',
@@ -102,7 +103,9 @@ class Parser {
       return { kind: 'primitive', name: word.text as PrimitiveName };
     }
     if (!(CONTAINERS as readonly string[]).includes(word.text)) {
-      throw new TypeSyntaxError(`unknown type ${JSON.stringify(word.text)}; expected one of ${ALL_TYPE_WORDS.join(', ')}`, word.offset);
+      const hint = closest(word.text, [...PRIMITIVE_NAMES, ...CONTAINERS]);
+      const didYouMean = hint ? ` (did you mean ${JSON.stringify(hint)}?)` : '';
+      throw new TypeSyntaxError(`unknown type ${JSON.stringify(word.text)}${didYouMean}; expected one of ${ALL_TYPE_WORDS.join(', ')}`, word.offset);
     }
     const container = word.text as ContainerName;
     this.expect('[', `'[' after ${container}`);

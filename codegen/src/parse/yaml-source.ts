@@ -4,7 +4,7 @@
 // scalars.ts).
 
 import { readFileSync } from 'node:fs';
-import { Alias, Document, isAlias, isMap, isScalar, isSeq, LineCounter, parseAllDocuments, Scalar } from 'yaml';
+import { Alias, Document, isAlias, isMap, isScalar, isSeq, parseAllDocuments, Scalar } from 'yaml';
 import type { DiagnosticSink } from './diagnostics.js';
 import { resolvePlainScalar, resolveTaggedScalar, type ScalarValue } from './scalars.js';
 
@@ -47,7 +47,7 @@ export type YNode = YScalar | YMap | YSeq;
 export interface SourceFile {
   file: string;
   text: string;
-  lines: LineCounter;
+  lines: LineIndex;
   /** Undefined when the file could not be read or had syntax errors. */
   root?: YNode;
 }
@@ -55,31 +55,51 @@ export interface SourceFile {
 /** Nodes converted per file, aliases included; bounds alias bombs. */
 const NODE_BUDGET = 200_000;
 
-export function positionOf(lines: LineCounter, offset: number): { line: number; column: number } {
-  const { line, col } = lines.linePos(offset);
-  return { line, column: col };
+/**
+ * Offsets -> 1-based line and column. Our own rather than the yaml package's
+ * LineCounter, which misses line breaks in some malformed inputs.
+ */
+export class LineIndex {
+  private readonly starts: number[] = [0];
+
+  constructor(text: string) {
+    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) this.starts.push(i + 1);
+  }
+
+  position(offset: number): { line: number; column: number } {
+    let low = 0;
+    let high = this.starts.length - 1;
+    while (low < high) {
+      const mid = (low + high + 1) >> 1;
+      if (this.starts[mid]! <= offset) low = mid;
+      else high = mid - 1;
+    }
+    return { line: low + 1, column: Math.max(0, offset - this.starts[low]!) + 1 };
+  }
+}
+
+export function positionOf(lines: LineIndex, offset: number): { line: number; column: number } {
+  return lines.position(offset);
 }
 
 export function readYamlFile(file: string, sink: DiagnosticSink): SourceFile {
-  const lines = new LineCounter();
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
     sink.error(file, 1, 1, `cannot read the file: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
-    return { file, text: '', lines };
+    return { file, text: '', lines: new LineIndex('') };
   }
   return parseYamlText(file, text, sink);
 }
 
 export function parseYamlText(file: string, text: string, sink: DiagnosticSink): SourceFile {
-  const lines = new LineCounter();
+  const lines = new LineIndex(text);
   const source: SourceFile = { file, text, lines };
   const docs = parseAllDocuments(text, {
     version: '1.1',
     schema: 'failsafe',
     merge: false,
-    lineCounter: lines,
     prettyErrors: false,
     uniqueKeys: true,
   });
@@ -116,7 +136,7 @@ function firstLine(message: string): string {
   return line.replace(/ at line \d+, column \d+:?$/, '');
 }
 
-function nullScalar(lines: LineCounter, offset: number): YScalar {
+function nullScalar(lines: LineIndex, offset: number): YScalar {
   const { line, column } = positionOf(lines, offset);
   return { kind: 'scalar', value: { kind: 'null' }, style: 'plain', offset, raw: '', line, column };
 }
@@ -129,7 +149,7 @@ class Converter {
   constructor(
     private readonly doc: Document.Parsed,
     private readonly text: string,
-    private readonly lines: LineCounter,
+    private readonly lines: LineIndex,
     private readonly file: string,
     private readonly sink: DiagnosticSink,
   ) {}
