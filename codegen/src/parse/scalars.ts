@@ -33,6 +33,7 @@ export function resolvePlainScalar(text: string): ScalarValue {
   if (BOOL.test(text)) return { kind: 'bool', value: TRUE_WORDS.has(text) };
   if (FLOAT.test(text)) return constructFloat(text);
   if (INT.test(text)) return constructInt(text);
+  if (text === '<<') return { kind: 'invalid', text, reason: 'PyYAML reads a lone << as a merge key, which only works as a mapping key; quote it' };
   if (NULL.test(text)) return { kind: 'null' };
   if (TIMESTAMP.test(text)) return { kind: 'timestamp', text };
   if (text === '=') return { kind: 'invalid', text, reason: 'PyYAML reads a lone `=` as the YAML "value" tag and cannot load it; quote it' };
