@@ -67,6 +67,7 @@ export function readDefault(node: YNode, type: TypeNode, ctx: DefaultContext): D
     return fail('expected a single value');
   }
   const v = node.value;
+  if (v.kind === 'invalid') return fail(`YAML cannot load this value: ${v.reason}`);
   switch (type.kind) {
     case 'primitive':
       return readPrimitive(node, type.name, fail);

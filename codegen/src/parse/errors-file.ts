@@ -5,7 +5,7 @@
 
 import type { ErrorDef, ErrorsFileDef } from '../model.js';
 import { show } from './diagnostics.js';
-import type { FileReader } from './reader.js';
+import { describeNode, type FileReader } from './reader.js';
 import type { YNode } from './yaml-source.js';
 
 const ERROR_KEYS = ['name', 'description', 'errno'] as const;
@@ -14,7 +14,7 @@ export function readErrorsFile(root: YNode, namespace: string, file: string, rea
   const errors: ErrorDef[] = [];
   const seen = new Map<string, number>();
   if (root.kind !== 'seq') {
-    reader.error(root, `expected an errors file to be a list of errors (- name: ..., description: ...), found ${root.kind === 'map' ? 'a mapping' : 'a single value'}`);
+    reader.error(root, `expected an errors file to be a list of errors (- name: ..., description: ...), found ${describeNode(root)}`);
     return { namespace, file, errors };
   }
   for (const item of root.items) {
@@ -48,7 +48,7 @@ function checkErrno(reader: FileReader, node: YNode): string | undefined {
 export function readEventErrors(root: YNode, namespace: string, file: string, reader: FileReader): ErrorsFileDef {
   const errors: ErrorDef[] = [];
   if (root.kind !== 'map') {
-    reader.error(root, 'expected an events file to be a mapping (version, errors, events)');
+    reader.error(root, `expected an events file to be a mapping (version, errors, events), found ${describeNode(root)}`);
     return { namespace, file, errors };
   }
   const list = root.entries.find((e) => e.key === 'errors')?.value;

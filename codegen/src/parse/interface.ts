@@ -136,7 +136,7 @@ class InterfaceParser {
       if (!name || !type || !isUnique) continue;
       const arg: Arg = { name: name.name, type: type.type, typeText: type.text, description, pos: this.reader.pos(item) };
       const defaultNode = map.get('default');
-      if (defaultNode !== undefined) this.defaultUses.push({ node: defaultNode, type: type.type, target: arg });
+      if (defaultNode !== undefined && !isNull(defaultNode)) this.defaultUses.push({ node: defaultNode, type: type.type, target: arg });
       args.push(arg);
     }
     return args;
@@ -177,7 +177,7 @@ class InterfaceParser {
     if (!name || !type || !isUnique) return undefined;
     const property: PropertyDef = { name: name.name, type: type.type, typeText: type.text, description, flags, errors, pos: this.reader.pos(item) };
     const defaultNode = map.get('default');
-    if (defaultNode !== undefined) this.defaultUses.push({ node: defaultNode, type: type.type, target: property });
+    if (defaultNode !== undefined && !isNull(defaultNode)) this.defaultUses.push({ node: defaultNode, type: type.type, target: property });
     return property;
   }
 
@@ -216,6 +216,11 @@ class InterfaceParser {
     if (!name || !this.unique(enums, name.name, 'enumeration', name.node, 'enumeration')) return undefined;
     return { name: name.name, description, values, pos: this.reader.pos(item) };
   }
+}
+
+/** sdbus++ treats `default:` with nothing (YAML null) as no default. */
+function isNull(node: YNode): boolean {
+  return node.kind === 'scalar' && node.value.kind === 'null';
 }
 
 function collect<T>(reader: FileReader, node: YNode | undefined, what: string, read: (item: YNode) => T | undefined): T[] {

@@ -84,6 +84,20 @@ describe('codegen parse: the PDI corpus', function () {
     assert.equal(common.errors.find((e) => e.name === 'ObjectAlreadyExists')!.errno, 'EEXIST');
   });
 
+  it('reads paths (namespace with segments, named), service names and method parameter defaults', function () {
+    const metric = result.corpus.interfaces.get('xyz.openbmc_project.Metric.Value')!;
+    const namespace = metric.paths.find((p) => p.kind === 'namespace')!;
+    assert.equal(namespace.value, '/xyz/openbmc_project/metric');
+    assert.ok(namespace.kind === 'namespace' && namespace.segments.some((s) => s.name === 'TotalMemory' && s.value === 'memory/total'));
+    const bmc = metric.paths.find((p) => p.kind === 'named' && p.name === 'BMC');
+    assert.deepEqual(bmc && { kind: bmc.kind, value: bmc.value }, { kind: 'named', value: '/xyz/openbmc_project/metric/bmc' });
+    const mapper = result.corpus.interfaces.get('xyz.openbmc_project.ObjectMapper')!;
+    assert.deepEqual(mapper.serviceNames, [{ kind: 'default', value: 'xyz.openbmc_project.ObjectMapper', description: '' }]);
+    const notify = result.corpus.interfaces.get('com.ibm.Dump.Notify')!;
+    const token = notify.methods[0]!.parameters.find((p) => p.name === 'Token')!;
+    assert.deepEqual(token.default, { kind: 'integer', value: 0n });
+  });
+
   it('loads a chosen interface plus, transitively, the interfaces its enums come from', function () {
     const partial = loadCorpus({ root: corpusRoot, interfaces: ['xyz.openbmc_project.State.ScheduledHostTransition'] });
     assert.deepEqual(partial.diagnostics, []);
