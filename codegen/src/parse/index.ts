@@ -133,11 +133,14 @@ export function loadCorpus(options: LoadOptions): LoadResult {
   corpus.eventErrorFiles = loadErrorFiles(root, files, 'events', sink);
 
   const interfaceFiles = new Map<string, FoundFile>();
+  const badlyNamed = new Map<string, () => void>();
   for (const found of files.filter((f) => f.kind === 'interface')) {
     const problem = fileNameProblem(found);
     if (problem) {
+      const report = (): void => sink.error(join(root, found.relative), 1, 1, `invalid interface file name ${show(found.relative)}: ${problem}`);
       // Only complain about files we were asked to read (or all of them by default).
-      if (!options.interfaces) sink.error(join(root, found.relative), 1, 1, `invalid interface file name ${show(found.relative)}: ${problem}`);
+      if (options.interfaces) badlyNamed.set(found.name, report);
+      else report();
       continue;
     }
     interfaceFiles.set(found.name, found);
@@ -160,8 +163,13 @@ export function loadCorpus(options: LoadOptions): LoadResult {
         enqueue(name);
         continue;
       }
+      const badName = badlyNamed.get(name);
+      if (badName) {
+        badName();
+        continue;
+      }
       const file = join(root, ...relativeFile(name, '.interface.yaml').split('/'));
-      sink.error(file, 1, 1, `cannot load interface ${show(name)}: there is no file ${relativeFile(name, '.interface.yaml')} under the root${/^[\w.]+$/.test(name) ? '' : ' (that is not a valid interface name either)'}`);
+      sink.error(file, 1, 1, `cannot load interface ${show(name)}: there is no file ${relativeFile(name, '.interface.yaml')} under the root`);
     }
   } else {
     for (const name of [...interfaceFiles.keys()].sort()) enqueue(name);

@@ -202,6 +202,12 @@ const cases: Case[] = [
     expect: ['a/b/Nope.interface.yaml:1:1: cannot load interface "a.b.Nope": there is no file a/b/Nope.interface.yaml under the root'],
   },
   {
+    title: 'requested interface whose file name is not a valid D-Bus name',
+    files: { 'a/b-c/D.interface.yaml': 'description: x\n' },
+    interfaces: ['a.b-c.D'],
+    expect: ['a/b-c/D.interface.yaml:1:1: invalid interface file name "a/b-c/D.interface.yaml": "b-c" cannot be part of a D-Bus name'],
+  },
+  {
     title: 'errors file that is not a list',
     files: iface('description: x\n', { 'a/b/C.errors.yaml': 'name: Busy\n' }),
     expect: ['a/b/C.errors.yaml:1:1: expected an errors file to be a list of errors'],
