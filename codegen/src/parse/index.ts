@@ -8,7 +8,7 @@ import type { Corpus, Diagnostic, ErrorsFileDef, TypeNode } from '../model.js';
 import { DiagnosticSink, show } from './diagnostics.js';
 import { readErrorsFile, readEventErrors } from './errors-file.js';
 import { readInterface, type ParsedInterface } from './interface.js';
-import { identifierProblem } from './names.js';
+import { identifierProblem, interfaceNameProblem } from './names.js';
 import { FileReader } from './reader.js';
 import { referencedInterfaces, resolveInterface } from './resolve.js';
 import { parseType } from './types.js';
@@ -86,7 +86,7 @@ function fileNameProblem(file: FoundFile): string | undefined {
   if (file.kind === 'interface' && elements.length < 2) {
     return 'an interface file must be at least one directory deep (a/C.interface.yaml is interface a.C): D-Bus interface names have at least two elements';
   }
-  return undefined;
+  return file.kind === 'interface' ? interfaceNameProblem(file.name) : undefined;
 }
 
 /** Parse a type expression such as `array[enum[self.Unit]]` (syntax only: enum targets are not checked). */

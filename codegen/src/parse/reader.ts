@@ -182,7 +182,3 @@ export function quoteHint(node: YNode): string {
   }
   return '';
 }
-
-export function isScalar(node: YNode): node is YScalar {
-  return node.kind === 'scalar';
-}

@@ -94,6 +94,8 @@ export function readYamlFile(file: string, sink: DiagnosticSink): SourceFile {
 }
 
 export function parseYamlText(file: string, text: string, sink: DiagnosticSink): SourceFile {
+  // Editors do not count a byte-order mark as a column.
+  if (text.startsWith('\uFEFF')) text = text.slice(1);
   const lines = new LineIndex(text);
   const source: SourceFile = { file, text, lines };
   const docs = parseAllDocuments(text, {

@@ -85,6 +85,11 @@ describe('codegen parse: format corners', function () {
     });
   });
 
+  it('a byte-order mark and CRLF line ends do not shift positions', function () {
+    const result = load({ 'a/b/C.interface.yaml': '\uFEFFproperties:\r\n    - name: P\r\n      type: uint33\r\n' });
+    assert.deepEqual(result.messages.map((m) => m.split(': bad type')[0]), ['a/b/C.interface.yaml:3:13']);
+  });
+
   it('a fully qualified enum default gets a hint to write the bare name', function () {
     const result = load({
       'a/b/C.interface.yaml': 'properties:\n    - name: S\n      type: enum[self.State]\n      default: a.b.C.State.Up\nenumerations:\n    - name: State\n      values:\n          - name: Up\n',
