@@ -1,0 +1,209 @@
+// The recipe's own build steps, run outside bitbake on release tarballs made
+// by scripts/release/make-release.sh: unpack, build the usocket addon (host,
+// and a cross build for 32-bit ARM), install into a staging root with the
+// recipe's paths, start the daemon from there on a private bus.
+import assert from 'node:assert/strict';
+import { execFile, execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { startPrivateBus } from '../support/private-bus.js';
+import { assignments, logicalLines } from './support/bitbake-vars.js';
+import { daemonRecipe, daemonRecipeDir, packageVersion, read } from './support/layer-files.js';
+import { fixtureReleaseEnv, makeRelease } from './support/release.js';
+import { armToolchain, elfMachine, hostToolchain, prepareUnpackdir, runRecipeTask } from './support/recipe-run.js';
+import { startStagedDaemon, waitForName } from './support/staged-daemon.js';
+
+const execFileAsync = promisify(execFile);
+const busName = 'xyz.openbmc_project.VirtualMedia';
+const clientRecipe = join(daemonRecipeDir, `virtual-media-client_${packageVersion()}.bb`);
+
+function tarEntries(tarball: string): string[] {
+  return execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).split('\n').filter(Boolean);
+}
+
+/** `file://PATH;md5=SUM` entries of a recipe's LIC_FILES_CHKSUM. */
+function licenseChecksums(recipe: string): { path: string; md5: string }[] {
+  const joined = logicalLines(read(recipe)).join('\n');
+  const value = assignments(joined).find((a) => a.name === 'LIC_FILES_CHKSUM')?.value;
+  assert.ok(value, `${recipe} has no LIC_FILES_CHKSUM`);
+  return value.split(' ').map((uri) => {
+    const m = /^file:\/\/([^;]+);md5=([0-9a-f]{32})$/.exec(uri);
+    assert.ok(m, `LIC_FILES_CHKSUM entry ${uri} is not file://PATH;md5=SUM`);
+    return { path: m[1]!, md5: m[2]! };
+  });
+}
+
+function md5(path: string): string {
+  return createHash('md5').update(readFileSync(path)).digest('hex');
+}
+
+describe('layer: recipe build steps on a release tarball (fixture daemon)', function () {
+  this.timeout(240_000);
+  let dir: string;
+  let tarball: string;
+
+  before(async function () {
+    dir = mkdtempSync(join(tmpdir(), 'vm-layer-release-'));
+    const release = await makeRelease(join(dir, 'out'), fixtureReleaseEnv);
+    assert.equal(release.code, 0, `make-release.sh failed:\n${release.output}`);
+    tarball = release.tarball;
+  });
+
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('the tarball has the layout the recipes build from (npm pack, top directory package/)', () => {
+    const entries = tarEntries(tarball);
+    for (const required of [
+      'package/package.json',
+      'package/LICENSE',
+      'package/dist/virtual-mediad.mjs',
+      'package/dist/client/index.js',
+      'package/config/virtual-media.json',
+      'package/node_modules/usocket/binding.gyp',
+      'package/node_modules/usocket/src/uwrap.cc',
+      'package/node_modules/usocket/index.js',
+      'package/node_modules/nan/nan.h',
+      'package/node_modules/bindings/bindings.js',
+    ]) {
+      assert.ok(entries.includes(required), `${required} missing from the tarball`);
+    }
+    assert.ok(entries.every((e) => e.startsWith('package/')), 'every entry is under package/');
+    assert.ok(!entries.some((e) => e.includes('/usocket/build/')), 'no host build of the addon is shipped');
+    assert.ok(entries.some((e) => /^package\/dist\/client\/.*\.d\.ts$/.test(e)), 'client declarations are shipped');
+    const manifest = JSON.parse(execFileSync('tar', ['-xzOf', tarball, 'package/package.json'], { encoding: 'utf8' }));
+    assert.equal(manifest.version, packageVersion());
+    assert.equal(manifest.exports['./client'].import, './dist/client/index.js');
+    assert.ok(entries.includes(manifest.exports['./client'].types.replace(/^\.\//, 'package/')), 'exports ./client types exist');
+    assert.ok(manifest.bundleDependencies.includes('usocket'));
+    assert.equal(manifest.scripts, undefined, 'no install scripts run on the target');
+  });
+
+  it('every LIC_FILES_CHKSUM md5 matches the named file in the tarball', () => {
+    const unpacked = join(dir, 'lic');
+    prepareUnpackdir(unpacked, tarball);
+    for (const recipe of [daemonRecipe, clientRecipe]) {
+      for (const { path, md5: want } of licenseChecksums(recipe)) {
+        const file = join(unpacked, 'package', path);
+        assert.ok(existsSync(file), `${path} (from ${recipe}) is not in the tarball`);
+        assert.equal(md5(file), want, `md5 of ${path} named by ${recipe}`);
+      }
+    }
+  });
+
+  it('do_compile cross-builds the usocket addon for 32-bit ARM hard-float (arm-linux-gnueabihf)', async () => {
+    const work = { unpackdir: join(dir, 'arm/unpack'), dest: join(dir, 'arm/image') };
+    prepareUnpackdir(work.unpackdir, tarball);
+    const result = await runRecipeTask('do_compile', work, armToolchain);
+    assert.equal(result.code, 0, `do_compile for ARM failed:\n${result.output}`);
+    const addon = join(work.unpackdir, 'package/node_modules/usocket/build/Release/uwrap.node');
+    const elf = elfMachine(readFileSync(addon).subarray(0, 64));
+    assert.deepEqual(elf, { bits: 32, machine: 40, hardFloat: true }, 'uwrap.node is a 32-bit ARM EABI hard-float object');
+  });
+
+  it('do_compile fails, naming the problem, when the toolchain cannot build for the target', async () => {
+    const work = { unpackdir: join(dir, 'bad/unpack'), dest: join(dir, 'bad/image') };
+    prepareUnpackdir(work.unpackdir, tarball);
+    const result = await runRecipeTask('do_compile', work, { ...armToolchain, cc: 'false', cxx: 'false' });
+    assert.notEqual(result.code, 0, 'a compiler that always fails must fail do_compile');
+  });
+
+  describe('host build, do_install and start from the staging root', function () {
+    const work = { unpackdir: '', dest: '' };
+
+    before(async function () {
+      work.unpackdir = join(dir, 'host/unpack');
+      work.dest = join(dir, 'host/image');
+      prepareUnpackdir(work.unpackdir, tarball);
+      const compiled = await runRecipeTask('do_compile', work, hostToolchain);
+      assert.equal(compiled.code, 0, `do_compile for the host failed:\n${compiled.output}`);
+      const installed = await runRecipeTask('do_install', work, hostToolchain);
+      assert.equal(installed.code, 0, `do_install failed:\n${installed.output}`);
+    });
+
+    it('installs the bundle, the built addon, config, unit and D-Bus policy at the recipe paths', () => {
+      const app = join(work.dest, 'usr/lib/virtual-media');
+      for (const path of [
+        join(app, 'virtual-mediad.mjs'),
+        join(app, 'node_modules/usocket/build/Release/uwrap.node'),
+        join(app, 'node_modules/usocket/index.js'),
+        join(app, 'node_modules/bindings/bindings.js'),
+        join(work.dest, 'etc/virtual-media/config.json'),
+        join(work.dest, 'usr/lib/systemd/system/xyz.openbmc_project.VirtualMedia.service'),
+        join(work.dest, 'usr/share/dbus-1/system.d/xyz.openbmc_project.VirtualMedia.conf'),
+      ]) {
+        assert.ok(existsSync(path), `${path} not installed`);
+      }
+      assert.ok(!existsSync(join(app, 'node_modules/nan')), 'build-only nan is not installed');
+      assert.ok(!existsSync(join(app, 'node_modules/usocket/src')), 'addon sources are not installed');
+      assert.ok(!existsSync(join(app, 'node_modules/usocket/build/Release/obj.target')), 'addon objects are not installed');
+    });
+
+    it('the installed addon loads in Node through usocket', async () => {
+      const usocket = join(work.dest, 'usr/lib/virtual-media/node_modules/usocket');
+      const { stdout } = await execFileAsync(process.execPath, ['-e', `console.log(typeof require(${JSON.stringify(usocket)}).USocket)`]);
+      assert.equal(stdout.trim(), 'function');
+    });
+
+    it("starts with the unit's command line from the staging root and owns its bus name", async () => {
+      const bus = await startPrivateBus();
+      const daemon = startStagedDaemon(work.dest, bus.address);
+      try {
+        await waitForName(bus.address, busName, daemon, 20_000);
+      } finally {
+        await daemon.stop();
+        await bus.stop();
+      }
+    });
+  });
+});
+
+describe('layer: the real release tarball (npm run release)', function () {
+  this.timeout(300_000);
+  let dir: string;
+  let release: Awaited<ReturnType<typeof makeRelease>>;
+
+  before(async function () {
+    dir = mkdtempSync(join(tmpdir(), 'vm-layer-real-release-'));
+    release = await makeRelease(join(dir, 'out'));
+  });
+
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('make-release.sh builds it from this checkout', () => {
+    if (release.code !== 0 && release.output.includes('daemon bundle not built yet')) {
+      assert.fail(`daemon bundle not built yet (scripts/release/make-release.sh):\n${release.output}`);
+    }
+    assert.equal(release.code, 0, `make-release.sh failed:\n${release.output}`);
+    assert.ok(existsSync(release.tarball));
+  });
+
+  it('builds and installs with the recipe steps, then answers GetManagedObjects on a private bus', async () => {
+    assert.equal(release.code, 0, `no release tarball: ${release.output.trim().split('\n').pop()}`);
+    const work = { unpackdir: join(dir, 'unpack'), dest: join(dir, 'image') };
+    prepareUnpackdir(work.unpackdir, release.tarball);
+    const compiled = await runRecipeTask('do_compile', work, hostToolchain);
+    assert.equal(compiled.code, 0, `do_compile failed:\n${compiled.output}`);
+    const installed = await runRecipeTask('do_install', work, hostToolchain);
+    assert.equal(installed.code, 0, `do_install failed:\n${installed.output}`);
+    const bus = await startPrivateBus();
+    const daemon = startStagedDaemon(work.dest, bus.address);
+    try {
+      await waitForName(bus.address, busName, daemon, 30_000);
+      const { stdout } = await execFileAsync('busctl', [
+        `--address=${bus.address}`,
+        'call',
+        busName,
+        '/xyz/openbmc_project/VirtualMedia',
+        'org.freedesktop.DBus.ObjectManager',
+        'GetManagedObjects',
+      ]);
+      assert.match(stdout, /^a\{oa\{sa\{sv\}\}\}/);
+    } finally {
+      await daemon.stop();
+      await bus.stop();
+    }
+  });
+});
