@@ -14,8 +14,12 @@ const KERNEL_FILES_DIR = join(
 export const PATCH_FILE = join(KERNEL_FILES_DIR, '0001-usb-gadget-f_mass_storage-add-per-LUN-IO-statistics.patch');
 export const CONFIG_FRAGMENT = join(KERNEL_FILES_DIR, 'virtual-media.cfg');
 
-/** Build products live here, keyed by a hash of their inputs (gitignored). */
-export const KERNEL_CACHE_DIR = join(REPO_ROOT, '.cache/kernel');
+/**
+ * Build products live here, keyed by a hash of their inputs (gitignored).
+ * MVM_KERNEL_CACHE moves it, e.g. to time a cold build without disturbing
+ * a VM test that is using the cached module.
+ */
+export const KERNEL_CACHE_DIR = process.env.MVM_KERNEL_CACHE ?? join(REPO_ROOT, '.cache/kernel');
 
 /** The two kernel series the patch is checked against. */
 export type SourceSeries = '6.1' | '6.12';
