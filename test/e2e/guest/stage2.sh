@@ -55,6 +55,7 @@ for spec in ${E2E_REPLACE_MODULES:-}; do
     modprobe -d "$E2E_MODULES_BASE" "$dep" || stage2_fail "modprobe $dep (needed by replacement $name)"
   done < <(modprobe -d "$E2E_MODULES_BASE" --show-depends "$name")
   insmod "$ko" || stage2_fail "insmod replacement $ko"
+  echo "$name=$ko" >> /run/e2e-replaced-modules
   echo "E2E-REPLACED-MODULE $name $ko"
 done
 

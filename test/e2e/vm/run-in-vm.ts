@@ -3,11 +3,11 @@
 // One boot can run several scenarios: the script decides what to run and
 // writes JSON lines to $E2E_SHARE/results.jsonl.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { requireCommand } from '../../support/require-command.js';
-import { buildInitramfs, repoRoot } from './initramfs.js';
+import { buildInitramfs, repoRoot, type Initramfs } from './initramfs.js';
 import { findDebianKernel, type DebianKernel } from './kernel.js';
 import { chooseAccelerator } from './accel.js';
 
@@ -25,7 +25,10 @@ export interface RunInVmOptions {
   /** Hard limit for the whole run; qemu is killed when it passes. */
   timeoutMs: number;
   onLine?: (line: string) => void;
-  /** Kernel modules to insmod instead of the stock ones, e.g. { usb_f_mass_storage: '/path/to.ko' }. */
+  /**
+   * Kernel modules to insmod instead of the stock ones, e.g. { usb_f_mass_storage: '/path/to.ko' }
+   * (host paths; copied into the share). Their stock dependencies are loaded first.
+   */
   replaceModules?: Record<string, string>;
   /** Extra variables for the guest script (no secrets: they sit in a file on the share). */
   env?: Record<string, string>;
@@ -44,6 +47,7 @@ export interface RunInVmResult {
   exitCode: number;
   console: string;
   results: GuestResult[];
+  /** The host share directory (already deleted when runInVm made it itself). */
   share: string;
   accel: string;
   kernelVersion: string;
@@ -71,10 +75,14 @@ function shellQuote(value: string): string {
 function writeGuestInputs(share: string, options: RunInVmOptions, kernel: DebianKernel): void {
   const dir = join(share, '.e2e');
   mkdirSync(dir, { recursive: true });
+  // Replacement modules travel through the share: the guest's tmpfs /tmp,
+  // /run and /var/tmp hide the host's, so a host path may not be visible.
+  mkdirSync(join(dir, 'modules'), { recursive: true });
   const replace = Object.entries(options.replaceModules ?? {}).map(([name, ko]) => {
+    if (!/^[A-Za-z0-9_-]+$/.test(name)) throw new Error(`bad module name: ${name}`);
     if (!existsSync(ko)) throw new Error(`replacement module for ${name} does not exist: ${ko}`);
-    if (/\s/.test(ko)) throw new Error(`replacement module path must not contain spaces: ${ko}`);
-    return `${name}=${ko}`;
+    copyFileSync(ko, join(dir, 'modules', `${name}.ko`));
+    return `${name}=${GUEST_SHARE}/.e2e/modules/${name}.ko`;
   });
   const env: Record<string, string> = {
     E2E_MODULES_BASE: kernel.modulesBase,
@@ -111,7 +119,22 @@ export async function runInVm(options: RunInVmOptions): Promise<RunInVmResult> {
   const qemu = requireCommand('qemu-system-x86_64', 'qemu-system-x86');
   const kernel = findDebianKernel();
   const initramfs = buildInitramfs(kernel);
-  const share = options.share ?? mkdtempSync(join(tmpdir(), 'e2e-share-'));
+  if (options.share !== undefined) return boot(qemu, kernel, initramfs, options.share, options);
+  const share = mkdtempSync(join(tmpdir(), 'e2e-share-'));
+  try {
+    return await boot(qemu, kernel, initramfs, share, options);
+  } finally {
+    rmSync(share, { recursive: true, force: true });
+  }
+}
+
+async function boot(
+  qemu: string,
+  kernel: DebianKernel,
+  initramfs: Initramfs,
+  share: string,
+  options: RunInVmOptions,
+): Promise<RunInVmResult> {
   writeGuestInputs(share, options, kernel);
   const accel = chooseAccelerator();
 
@@ -154,7 +177,8 @@ export async function runInVm(options: RunInVmOptions): Promise<RunInVmResult> {
   let bootToScriptMs: number | undefined;
   let partial = '';
   const onLine = (raw: string): void => {
-    const line = raw.replace(/\r/g, '');
+    // SeaBIOS and the kernel sprinkle terminal escapes; keep the lines plain.
+    const line = raw.replace(/\x1b(\[[0-9;?]*[A-Za-z]|c)/g, '').replace(/\r/g, '');
     consoleLines.push(line);
     consoleText += `${line}\n`;
     if (line.startsWith('E2E-STEP ')) lastStep = line.slice('E2E-STEP '.length);
@@ -216,6 +240,5 @@ export async function runInVm(options: RunInVmOptions): Promise<RunInVmResult> {
     timings: { totalMs, initramfsFromCache: initramfs.fromCache },
   };
   if (bootToScriptMs !== undefined) result.timings.bootToScriptMs = bootToScriptMs;
-  if (options.share === undefined) rmSync(share, { recursive: true, force: true });
   return result;
 }

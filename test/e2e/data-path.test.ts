@@ -1,0 +1,103 @@
+// The real virtual-media data path in a qemu VM running Debian's kernel:
+// image -> nbdkit -> nbd-client -> /dev/nbdN -> configfs mass-storage gadget
+// -> dummy_hcd -> USB disk / CD-ROM in the same VM. One boot, all scenarios.
+import assert from 'node:assert/strict';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { requireCommand } from '../support/require-command.js';
+import { scenariosScript, verboseConsole } from './vm/guest-scripts.js';
+import { findDebianKernel } from './vm/kernel.js';
+import { runInVm, type GuestResult, type RunInVmResult } from './vm/run-in-vm.js';
+
+describe('e2e: data path in a qemu VM (Debian kernel, dummy_hcd)', function () {
+  this.timeout(240_000);
+  let run: RunInVmResult;
+  let moduleDir: string;
+
+  before(async function () {
+    this.timeout(240_000);
+    requireCommand('qemu-system-x86_64', 'qemu-system-x86');
+    requireCommand('nbdkit', 'nbdkit');
+    requireCommand('nbd-client', 'nbd-client');
+    requireCommand('xorriso', 'xorriso');
+    requireCommand('modprobe', 'kmod');
+    const kernel = findDebianKernel();
+    // Exercise replaceModules: a patched module when one is named, else a copy
+    // of the stock one (outside /lib/modules, so modprobe cannot be what loads it).
+    moduleDir = mkdtempSync(join(tmpdir(), 'e2e-ko-'));
+    const ko = join(moduleDir, 'usb_f_mass_storage.ko');
+    copyFileSync(
+      process.env.E2E_MASS_STORAGE_KO ?? join(kernel.modulesDir, 'kernel/drivers/usb/gadget/function/usb_f_mass_storage.ko'),
+      ko,
+    );
+    run = await runInVm({
+      script: scenariosScript(['modules', 'usb-disk', 'cdrom', 'node-startup']),
+      timeoutMs: 200_000,
+      replaceModules: { usb_f_mass_storage: ko },
+      onLine: verboseConsole(),
+    });
+  });
+
+  after(function () {
+    if (moduleDir) rmSync(moduleDir, { recursive: true, force: true });
+  });
+
+  const scenario = (name: string): GuestResult => {
+    const found = run.results.find((r) => r.scenario === name);
+    assert.ok(found, `no result for scenario ${name}; console tail:\n${run.console.split('\n').slice(-30).join('\n')}`);
+    return found;
+  };
+  const assertPassed = (name: string): GuestResult => {
+    const r = scenario(name);
+    assert.equal(r.pass, true, `scenario ${name} failed: ${r.reason}\nconsole tail:\n${run.console.split('\n').slice(-30).join('\n')}`);
+    return r;
+  };
+
+  it('boots, runs the guest script and reports exit code 0 through port 0xf4', function () {
+    assert.equal(run.exitCode, 0, `guest exit code ${run.exitCode}; results: ${JSON.stringify(run.results)}`);
+    assert.ok(run.timings.bootToScriptMs !== undefined, 'never saw E2E-SCRIPT-START');
+    assert.equal(run.results.length, 4);
+  });
+
+  it('loads the data-path modules and the replacement usb_f_mass_storage.ko', function () {
+    const r = assertPassed('modules');
+    assert.equal(r.replacedModules, 1);
+    assert.match(String(r.udc), /^dummy_udc\.\d+$/);
+  });
+
+  it('serves a 16 MiB nbdkit image as a USB disk with identical size and sha256, then tears down', function () {
+    const r = assertPassed('usb-disk');
+    assert.match(String(r.usbDisk), /^sd[a-z]+$/);
+    assert.ok(Number(r.usbReadMiBps) > 0 && Number(r.nbdReadMiBps) > 0);
+  });
+
+  it('serves an ISO 9660 image as a USB CD-ROM that mounts and shows the known file', function () {
+    const r = assertPassed('cdrom');
+    assert.match(String(r.cdrom), /^sr\d+$/);
+  });
+
+  it('measures node start-up in the VM', function () {
+    const r = assertPassed('node-startup');
+    assert.ok(Number(r.nodeStartMs) > 0);
+  });
+
+  it('prints the timings for the benchmark', function () {
+    const disk = scenario('usb-disk');
+    const node = scenario('node-startup');
+    const line = {
+      accel: run.accel,
+      kernel: run.kernelVersion,
+      bootToScriptMs: run.timings.bootToScriptMs,
+      totalMs: run.timings.totalMs,
+      usbReadMiBps: disk.usbReadMiBps,
+      nbdReadMiBps: disk.nbdReadMiBps,
+      usbDiskAppearMs: disk.usbDiskAppearMs,
+      cdromAppearMs: scenario('cdrom').cdromAppearMs,
+      nodeStartMs: node.nodeStartMs,
+      nodeTsxStartMs: node.nodeTsxStartMs,
+    };
+    process.stdout.write(`      e2e timings: ${JSON.stringify(line)}\n`);
+    assert.ok(run.timings.totalMs < 180_000, `a boot with all scenarios took ${run.timings.totalMs} ms (target < 3 min)`);
+  });
+});

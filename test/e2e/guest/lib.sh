@@ -1,0 +1,111 @@
+# Helpers for the e2e guest scenarios (bash, sourced). A scenario is a bash
+# script run by run_scenario; it calls `step` before each action so a failure
+# names the step, `fail` to stop with a reason, `measure` to add numbers to
+# its result line, and `on_exit` to register cleanup.
+
+E2E_RESULTS="${E2E_SHARE:?}/results.jsonl"
+
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+
+# JSON string with the characters that matter escaped.
+json_str() {
+  local s=$1
+  s=${s//\\/\\\\}
+  s=${s//\"/\\\"}
+  s=${s//$'\n'/\\n}
+  s=${s//$'\t'/\\t}
+  s=${s//$'\r'/}
+  printf '"%s"' "$s"
+}
+
+step() {
+  echo "$*" > "${E2E_STEP_FILE:-/dev/null}"
+  echo "E2E-STEP ${E2E_SCENARIO:-}: $*"
+}
+
+fail() {
+  echo "$(cat "${E2E_STEP_FILE:-/dev/null}" 2>/dev/null): $*" > "${E2E_STEP_FILE:-/dev/null}"
+  echo "E2E-FAIL ${E2E_SCENARIO:-}: $*"
+  exit 1
+}
+
+# measure KEY VALUE: a number (or a JSON literal) to put into this scenario's result.
+measure() {
+  echo "E2E-MEASURE ${E2E_SCENARIO:-}: $1=$2"
+  printf '%s:%s\n' "$(json_str "$1")" "$2" >> "${E2E_MEASURE_FILE:-/dev/null}"
+}
+
+# wait_for SECONDS DESCRIPTION COMMAND...: polls every 0.1 s until COMMAND succeeds.
+wait_for() {
+  local seconds=$1 what=$2; shift 2
+  local deadline=$(( $(now_ms) + seconds * 1000 ))
+  until "$@"; do
+    [ "$(now_ms)" -lt "$deadline" ] || fail "timed out after ${seconds}s waiting for $what"
+    sleep 0.1
+  done
+}
+
+# Cleanup actions run in reverse order when the scenario exits, pass or fail.
+E2E_CLEANUP=()
+on_exit() { E2E_CLEANUP=("$*" "${E2E_CLEANUP[@]}"); }
+run_cleanup() {
+  local action
+  for action in "${E2E_CLEANUP[@]}"; do eval "$action" >/dev/null 2>&1 || true; done
+  E2E_CLEANUP=()
+}
+
+# Inside a scenario (not in the runner) cleanup runs on any exit. Registered
+# actions must be harmless when the explicit teardown already did the work.
+[ -n "${E2E_SCENARIO:-}" ] && trap run_cleanup EXIT
+
+# run_scenario NAME SCRIPT [ARGS...]: runs SCRIPT in its own bash and appends
+# {"scenario","pass","reason","durationMs",...measures} to results.jsonl.
+run_scenario() {
+  local name=$1 script=$2; shift 2
+  local state=/tmp/e2e-scenario-$name
+  rm -rf "$state" && mkdir -p "$state"
+  local start; start=$(now_ms)
+  echo "E2E-SCENARIO-START $name"
+  # stderr goes to the console and to a file: its last line joins the reason.
+  E2E_SCENARIO=$name E2E_STEP_FILE=$state/step E2E_MEASURE_FILE=$state/measures \
+    bash "$script" "$@" 2> >(tee "$state/stderr" >&2)
+  local rc=$?
+  sleep 0.1 # let tee flush
+  local duration=$(( $(now_ms) - start ))
+  local pass=true reason=""
+  if [ "$rc" -ne 0 ]; then
+    pass=false
+    reason="step failed: $(cat "$state/step" 2>/dev/null || echo '?') (exit $rc)"
+    local last_err; last_err=$(grep -v '^+' "$state/stderr" 2>/dev/null | tail -n 1)
+    [ -z "$last_err" ] || reason="$reason; stderr: $last_err"
+  fi
+  local extra=""
+  [ -s "$state/measures" ] && extra=",$(paste -sd, "$state/measures")"
+  printf '{"scenario":%s,"pass":%s,"reason":%s,"durationMs":%s%s}\n' \
+    "$(json_str "$name")" "$pass" "$(json_str "$reason")" "$duration" "$extra" >> "$E2E_RESULTS"
+  echo "E2E-SCENARIO-END $name pass=$pass ${reason}"
+  [ "$rc" -eq 0 ]
+}
+
+# The block device (sdX/srX) that usb-storage made for the dummy_hcd gadget.
+usb_block_device() {
+  local prefix=$1 dev
+  for dev in /sys/block/"$prefix"*; do
+    [ -e "$dev/device" ] || continue
+    case "$(readlink -f "$dev/device")" in
+      */dummy_hcd.*) basename "$dev"; return 0 ;;
+    esac
+  done
+  return 1
+}
+
+# MiB/s for reading a whole block device with O_DIRECT, page cache dropped first.
+read_rate_mib_s() {
+  local dev=$1 bytes start end
+  bytes=$(blockdev --getsize64 "$dev")
+  sync; echo 3 > /proc/sys/vm/drop_caches
+  start=$(date +%s%N)
+  dd if="$dev" of=/dev/null bs=1M iflag=direct status=none || return 1
+  end=$(date +%s%N)
+  awk -v b="$bytes" -v ns=$(( end - start )) 'BEGIN { printf "%.1f", (b / 1048576) / (ns / 1e9) }'
+}

@@ -1,0 +1,92 @@
+// The VM harness itself: exit codes, the share, failures it must report.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeNewc, S_IFDIR, S_IFREG } from './vm/cpio.js';
+import { verboseConsole } from './vm/guest-scripts.js';
+import { findDebianKernel } from './vm/kernel.js';
+import { loadOrder, readModuleDeps } from './vm/modules.js';
+import { runInVm, VmError } from './vm/run-in-vm.js';
+
+describe('e2e: VM harness building blocks', function () {
+  it('writes a newc archive that busybox cpio lists', function () {
+    const archive = writeNewc([
+      { name: 'dir', mode: S_IFDIR | 0o755 },
+      { name: 'dir/file', mode: S_IFREG | 0o644, data: Buffer.from('abc') },
+    ]);
+    assert.equal(archive.length % 512, 0);
+    const listed = execFileSync('/bin/busybox', ['cpio', '-t'], { input: archive }).toString().trim().split('\n');
+    assert.deepEqual(listed, ['dir', 'dir/file']);
+  });
+
+  it('orders the 9p modules after their dependencies', function () {
+    const kernel = findDebianKernel();
+    const order = loadOrder(readModuleDeps(kernel.modulesDir), ['9pnet_virtio', '9p']);
+    assert.ok(order.indexOf('9pnet') < order.indexOf('9pnet_virtio'));
+    assert.ok(order.indexOf('virtio_ring') < order.indexOf('9pnet_virtio'));
+    assert.equal(order[order.length - 1], '9p');
+    assert.throws(() => loadOrder(readModuleDeps(kernel.modulesDir), ['no_such_module']), /not found/);
+  });
+});
+
+describe('e2e: VM harness in qemu', function () {
+  this.timeout(120_000);
+
+  it('returns the guest exit code, results and files through the share', async function () {
+    const share = mkdtempSync(join(tmpdir(), 'e2e-harness-'));
+    try {
+      writeFileSync(join(share, 'from-host.txt'), 'host says hi\n');
+      const run = await runInVm({
+        share,
+        timeoutMs: 90_000,
+        onLine: verboseConsole('harness'),
+        script: [
+          'set -e',
+          'echo "guest kernel $(uname -r)"',
+          'grep -q "host says hi" "$E2E_SHARE/from-host.txt"',
+          'touch /run/writable /tmp/writable /var/tmp/writable',
+          '! touch /usr/should-be-read-only 2>/dev/null',
+          'echo "{\\"scenario\\":\\"harness\\",\\"pass\\":true}" >> "$E2E_SHARE/results.jsonl"',
+          'echo from-guest > "$E2E_SHARE/from-guest.txt"',
+          'exit 7',
+        ].join('\n'),
+      });
+      assert.equal(run.exitCode, 7);
+      assert.deepEqual(run.results, [{ scenario: 'harness', pass: true }]);
+      assert.equal(readFileSync(join(share, 'from-guest.txt'), 'utf8'), 'from-guest\n');
+      assert.match(run.console, /guest kernel \d+\.\d+\.\d+-\d+-amd64/);
+    } finally {
+      rmSync(share, { recursive: true, force: true });
+    }
+  });
+
+  it('kills qemu on timeout and says which step the guest was in', async function () {
+    const started = Date.now();
+    await assert.rejects(
+      runInVm({ timeoutMs: 25_000, onLine: verboseConsole('timeout'), script: 'echo "E2E-STEP waiting forever"\nsleep 600\n' }),
+      (err: unknown) => {
+        assert.ok(err instanceof VmError, String(err));
+        assert.match(err.message, /timed out after 25000 ms/);
+        assert.match(err.message, /last guest step: waiting forever/);
+        return true;
+      },
+    );
+    assert.ok(Date.now() - started < 40_000);
+  });
+
+  it('fails clearly when a replacement module cannot be loaded', async function () {
+    const dir = mkdtempSync(join(tmpdir(), 'e2e-badko-'));
+    try {
+      const bogus = join(dir, 'bogus.ko');
+      writeFileSync(bogus, 'not an ELF module');
+      await assert.rejects(
+        runInVm({ timeoutMs: 90_000, replaceModules: { usb_f_mass_storage: bogus }, script: 'exit 0\n' }),
+        /guest stage 2 failed[\s\S]*insmod replacement/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
