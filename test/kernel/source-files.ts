@@ -49,9 +49,13 @@ async function extractSubset(series: SourceSeries): Promise<SourceSubset> {
       ...files.map((f) => `${source.topDir}/${f}`),
     ]);
     writeFileSync(join(scratch, '.complete'), `${source.packageVersion}\n`);
-    rmSync(dir, { recursive: true, force: true });
-    mkdirSync(dirname(dir), { recursive: true });
-    renameSync(scratch, dir);
+    if (existsSync(join(dir, '.complete'))) {
+      rmSync(scratch, { recursive: true, force: true }); // another test run got there first
+    } else {
+      rmSync(dir, { recursive: true, force: true });
+      mkdirSync(dirname(dir), { recursive: true });
+      renameSync(scratch, dir);
+    }
   }
   return { series, packageVersion: source.packageVersion, dir, files };
 }
