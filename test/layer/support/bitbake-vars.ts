@@ -30,7 +30,7 @@ export function logicalLines(text: string): string[] {
   return lines;
 }
 
-const assignmentPattern = /^([A-Za-z_][\w-]*)(?::([\w-]+))?(?:\[([\w-]+)\])?\s*(\?\?=|\?=|:=|\+=|=\+|\.=|=\.|=)\s*"(.*)"\s*$/;
+const assignmentPattern = /^([A-Za-z_][\w-]*)(?::([\w${}-]+))?(?:\[([\w-]+)\])?\s*(\?\?=|\?=|:=|\+=|=\+|\.=|=\.|=)\s*"(.*)"\s*$/;
 
 export function assignments(text: string): Assignment[] {
   const out: Assignment[] = [];
