@@ -109,3 +109,11 @@ read_rate_mib_s() {
   end=$(date +%s%N)
   awk -v b="$bytes" -v ns=$(( end - start )) 'BEGIN { printf "%.1f", (b / 1048576) / (ns / 1e9) }'
 }
+
+# A system D-Bus in the guest (the host's dbus package and config; /run is tmpfs).
+start_system_bus() {
+  [ -S /run/dbus/system_bus_socket ] && return 0
+  mkdir -p /run/dbus
+  dbus-daemon --system --fork >/dev/null || fail "dbus-daemon --system did not start"
+  wait_for 10 "the system bus socket" test -S /run/dbus/system_bus_socket
+}

@@ -42,6 +42,12 @@ ip link set lo up 2>/dev/null || busybox ip link set lo up || echo "E2E-WARN: lo
 [ -f "$E2E_SHARE/.e2e/env" ] && . "$E2E_SHARE/.e2e/env"
 export E2E_MODULES_BASE="${E2E_MODULES_BASE:-/}"
 
+# Watchdog: the host kills qemu at its timeout; should the host be gone, the
+# guest reboots itself a little later and -no-reboot ends qemu.
+if [ -n "${E2E_WATCHDOG_S:-}" ]; then
+  ( sleep "$E2E_WATCHDOG_S"; echo "E2E-WATCHDOG fired after ${E2E_WATCHDOG_S}s"; echo b > /proc/sysrq-trigger ) &
+fi
+
 # A replacement module goes in first, after the stock modules it depends on,
 # so the later modprobe of the same name finds it loaded and does nothing.
 for spec in ${E2E_REPLACE_MODULES:-}; do

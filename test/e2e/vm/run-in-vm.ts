@@ -89,6 +89,7 @@ function writeGuestInputs(share: string, options: RunInVmOptions, kernel: Debian
     E2E_KERNEL_VERSION: kernel.version,
     E2E_REPO: repoRoot,
     E2E_REPLACE_MODULES: replace.join(' '),
+    E2E_WATCHDOG_S: String(Math.ceil(options.timeoutMs / 1000) + 15),
     ...options.env,
   };
   const lines = Object.entries(env).map(([k, v]) => {
@@ -165,10 +166,13 @@ async function boot(
   ];
 
   const started = Date.now();
+  // qemu stays in our process group so a ^C reaches it too; the guest's own
+  // watchdog (E2E_WATCHDOG_S) bounds it should this process die without killing it.
   const child = spawn(qemu, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  const killOnExit = (): void => {
+  const killQemu = (): void => {
     child.kill('SIGKILL');
   };
+  const killOnExit = killQemu;
   process.once('exit', killOnExit);
 
   const consoleLines: string[] = [];
@@ -199,7 +203,7 @@ async function boot(
 
   const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; timedOut: boolean }>((resolve, reject) => {
     const timer = setTimeout(() => {
-      child.kill('SIGKILL');
+      killQemu();
       resolve({ code: null, signal: 'SIGKILL', timedOut: true });
     }, options.timeoutMs);
     child.on('error', (err) => {
