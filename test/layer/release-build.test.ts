@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -103,7 +103,7 @@ describe('layer: recipe build steps on a release tarball (fixture daemon)', func
     assert.deepEqual(elf, { bits: 32, machine: 40, hardFloat: true }, 'uwrap.node is a 32-bit ARM EABI hard-float object');
   });
 
-  it('do_compile fails, naming the problem, when the toolchain cannot build for the target', async () => {
+  it('do_compile fails when the toolchain cannot build for the target', async () => {
     const work = { unpackdir: join(dir, 'bad/unpack'), dest: join(dir, 'bad/image') };
     prepareUnpackdir(work.unpackdir, tarball);
     const result = await runRecipeTask('do_compile', work, { ...armToolchain, cc: 'false', cxx: 'false' });
@@ -147,6 +147,19 @@ describe('layer: recipe build steps on a release tarball (fixture daemon)', func
       assert.equal(stdout.trim(), 'function');
     });
 
+    it('virtual-media-client installs a package a service below /usr/lib imports as meta-virtual-media/client', async () => {
+      const image = join(dir, 'client/image');
+      const installed = await runRecipeTask('do_install', { unpackdir: work.unpackdir, dest: image }, hostToolchain, clientRecipe);
+      assert.equal(installed.code, 0, `client do_install failed:\n${installed.output}`);
+      assert.ok(existsSync(join(image, 'usr/lib/node_modules/meta-virtual-media/package.json')));
+      // A service installed the usual way, /usr/lib/<service>/main.mjs, resolves it by walking up.
+      const service = join(image, 'usr/lib/some-service');
+      mkdirSync(service, { recursive: true });
+      writeFileSync(join(service, 'main.mjs'), "import { SERVICE_NAME } from 'meta-virtual-media/client';\nconsole.log(SERVICE_NAME);\n");
+      const { stdout } = await execFileAsync(process.execPath, [join(service, 'main.mjs')], { env: { ...process.env, NODE_PATH: '' } });
+      assert.equal(stdout.trim(), busName);
+    });
+
     it("starts with the unit's command line from the staging root and owns its bus name", async () => {
       const bus = await startPrivateBus();
       const daemon = startStagedDaemon(work.dest, bus.address);
@@ -178,6 +191,19 @@ describe('layer: the real release tarball (npm run release)', function () {
     }
     assert.equal(release.code, 0, `make-release.sh failed:\n${release.output}`);
     assert.ok(existsSync(release.tarball));
+  });
+
+  it('the md5s in LIC_FILES_CHKSUM match its license files', () => {
+    assert.equal(release.code, 0, `no release tarball: ${release.output.trim().split('\n').pop()}`);
+    const unpacked = join(dir, 'lic');
+    prepareUnpackdir(unpacked, release.tarball);
+    for (const recipe of [daemonRecipe, clientRecipe]) {
+      for (const { path, md5: want } of licenseChecksums(recipe)) {
+        const file = join(unpacked, 'package', path);
+        assert.ok(existsSync(file), `${path} (from ${recipe}) is not in the tarball`);
+        assert.equal(md5(file), want, `md5 of ${path} named by ${recipe}`);
+      }
+    }
   });
 
   it('builds and installs with the recipe steps, then answers GetManagedObjects on a private bus', async () => {

@@ -48,10 +48,10 @@ export function prepareUnpackdir(unpackdir: string, tarball: string): void {
   cpSync(daemonFilesDir, unpackdir, { recursive: true });
 }
 
-export function recipeVars(work: RecipeWorkdir, toolchain: TargetToolchain): RecipeVars {
+export function recipeVars(work: RecipeWorkdir, toolchain: TargetToolchain, recipe = daemonRecipe): RecipeVars {
   const nodeBin = dirname(process.execPath);
   return new RecipeVars(
-    recipeWithIncludes(daemonRecipe),
+    recipeWithIncludes(recipe),
     {
       PV: packageVersion(),
       TARGET_ARCH: toolchain.targetArch,
@@ -75,14 +75,19 @@ export interface TaskResult {
   output: string;
 }
 
-/** Runs one of the recipe's shell tasks; resolves with its exit code and output. */
-export async function runRecipeTask(task: 'do_compile' | 'do_install', work: RecipeWorkdir, toolchain: TargetToolchain): Promise<TaskResult> {
+/** Runs one of a recipe's shell tasks (default: the daemon's); resolves with its exit code and output. */
+export async function runRecipeTask(
+  task: 'do_compile' | 'do_install',
+  work: RecipeWorkdir,
+  toolchain: TargetToolchain,
+  recipe = daemonRecipe,
+): Promise<TaskResult> {
   requireCommand(toolchain.cc, toolchain.cc.startsWith('arm-') ? 'gcc-arm-linux-gnueabihf' : 'gcc');
   requireCommand(toolchain.cxx, toolchain.cxx.startsWith('arm-') ? 'g++-arm-linux-gnueabihf' : 'g++');
   requireCommand('make', 'make');
   requireCommand('python3', 'python3');
-  const vars = recipeVars(work, toolchain);
-  const body = vars.expand(shellFunction(recipeWithIncludes(daemonRecipe), task));
+  const vars = recipeVars(work, toolchain, recipe);
+  const body = vars.expand(shellFunction(recipeWithIncludes(recipe), task));
   const child = spawn('sh', ['-e', '-c', body], {
     env: { ...process.env, CC: toolchain.cc, CXX: toolchain.cxx },
     stdio: ['ignore', 'pipe', 'pipe'],
