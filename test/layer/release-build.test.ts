@@ -7,7 +7,7 @@ import { execFile, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
 import { startPrivateBus } from '../support/private-bus.js';
 import { assignments, logicalLines } from './support/bitbake-vars.js';
@@ -79,6 +79,14 @@ describe('layer: recipe build steps on a release tarball (fixture daemon)', func
     assert.ok(entries.includes(manifest.exports['./client'].types.replace(/^\.\//, 'package/')), 'exports ./client types exist');
     assert.ok(manifest.bundleDependencies.includes('usocket'));
     assert.equal(manifest.scripts, undefined, 'no install scripts run on the target');
+  });
+
+  it('is reproducible: a second run gives the same bytes, and the .sha256 file names them', async () => {
+    const again = await makeRelease(join(dir, 'again'), fixtureReleaseEnv);
+    assert.equal(again.code, 0, again.output);
+    const sha = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
+    assert.equal(sha(again.tarball), sha(tarball));
+    assert.equal(readFileSync(`${tarball}.sha256`, 'utf8'), `${sha(tarball)}  ${basename(tarball)}\n`);
   });
 
   it('every LIC_FILES_CHKSUM md5 matches the named file in the tarball', () => {

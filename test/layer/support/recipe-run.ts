@@ -75,7 +75,7 @@ export interface TaskResult {
   output: string;
 }
 
-/** Runs one of a recipe's shell tasks (default: the daemon's); resolves with its exit code and output. */
+/** Runs one of a recipe's shell tasks (default: the daemon's) without network; resolves with its exit code and output. */
 export async function runRecipeTask(
   task: 'do_compile' | 'do_install',
   work: RecipeWorkdir,
@@ -88,7 +88,10 @@ export async function runRecipeTask(
   requireCommand('python3', 'python3');
   const vars = recipeVars(work, toolchain, recipe);
   const body = vars.expand(shellFunction(recipeWithIncludes(recipe), task));
-  const child = spawn('sh', ['-e', '-c', body], {
+  // Like bitbake, which cuts every task but do_fetch off the network, run the
+  // task in an empty network namespace: a step that needs the registry fails.
+  requireCommand('unshare', 'util-linux');
+  const child = spawn('unshare', ['--net', 'sh', '-e', '-c', body], {
     env: { ...process.env, CC: toolchain.cc, CXX: toolchain.cxx },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -4,6 +4,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { packageVersion, releaseScript, repoRoot } from './layer-files.js';
+import { requireCommand } from '../../support/require-command.js';
 
 export const fixtureReleaseEnv = {
   VM_DAEMON_ENTRY: 'test/layer/fixtures/fixture-daemon.ts',
@@ -24,7 +25,9 @@ export async function makeRelease(outDir: string, env: Record<string, string> = 
   // Only the overrides asked for: a stray VM_* in the caller's environment
   // must not turn the real release into something else.
   const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VM_')));
-  const child = spawn('bash', [releaseScript, '--out', outDir], {
+  // Offline, as the tests must be: the script only uses the checkout and node_modules.
+  requireCommand('unshare', 'util-linux');
+  const child = spawn('unshare', ['--net', 'bash', releaseScript, '--out', outDir], {
     cwd: repoRoot,
     env: { ...base, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
