@@ -1,5 +1,6 @@
 // The one place that imports dbus-next (a CommonJS package): everything else
 // in the runtime takes its classes from here, so the interop lives in one file.
+import { createRequire } from 'node:module';
 import dbusNext from 'dbus-next';
 import type * as DBusNextTypes from 'dbus-next';
 
@@ -16,3 +17,48 @@ export const { sessionBus, systemBus } = dbusNext;
 export const MessageType = { METHOD_CALL: 1, METHOD_RETURN: 2, ERROR: 3, SIGNAL: 4 } as const;
 /** Flag asking the callee not to reply. */
 export const NO_REPLY_EXPECTED = 1;
+
+/**
+ * Two dbus-next marshalling defects, fixed where they live:
+ * - it refuses NaN and ±Infinity doubles ("Number outside range"), but D-Bus
+ *   doubles are IEEE 754 and OpenBMC uses NaN all the time (every
+ *   Sensor.Value defaults to it);
+ * - its int64 minimum is off by one (-2^63 + 1), so INT64_MIN cannot be sent.
+ * Replace the `d` and `x` marshallers; the others are untouched.
+ */
+function fixMarshallers(): void {
+  const require = createRequire(import.meta.url);
+  type Marshaller = { check(d: unknown): unknown; marshall(ps: unknown, d: unknown): void };
+  const marshallers = require('dbus-next/lib/marshallers.js') as { MakeSimpleMarshaller: (sig: string) => Marshaller; __fixed?: boolean };
+  const { align } = require('dbus-next/lib/align.js') as { align: (ps: unknown, n: number) => void };
+  if (marshallers.__fixed) return;
+  type Stream = { put(b: Buffer): void; _offset: number };
+  const eightBytes = (check: (d: unknown) => void, write: (b: Buffer, d: never) => void): Marshaller => ({
+    check,
+    marshall(ps, data) {
+      check(data);
+      align(ps, 8);
+      const buff = Buffer.alloc(8);
+      write(buff, data as never);
+      (ps as Stream).put(buff);
+      (ps as Stream)._offset += 8;
+    },
+  });
+  const double = eightBytes(
+    (d) => {
+      if (typeof d !== 'number') throw new Error(`Data: ${String(d)} was not of type number`);
+    },
+    (b, d: number) => b.writeDoubleLE(d, 0),
+  );
+  const int64 = eightBytes(
+    (d) => {
+      const v = typeof d === 'bigint' ? d : BigInt(String(d));
+      if (v < -(2n ** 63n) || v >= 2n ** 63n) throw new Error(`data was out of range for int64: ${v}`);
+    },
+    (b, d: bigint | number) => b.writeBigInt64LE(BigInt(d), 0),
+  );
+  const original = marshallers.MakeSimpleMarshaller;
+  marshallers.MakeSimpleMarshaller = (sig: string) => (sig === 'd' ? double : sig === 'x' ? int64 : original(sig));
+  marshallers.__fixed = true;
+}
+fixMarshallers();

@@ -3,7 +3,7 @@
 // and org.freedesktop.DBus.ObjectManager, which dbus-next lacks and bmcweb
 // needs (it finds virtual media through GetManagedObjects).
 import { Message, MessageType, Variant } from './dbus-next.js';
-import { DBusError, errorForCaller, StandardError } from './errors.js';
+import { DBusError, errorForCaller, isDBusError, StandardError } from './errors.js';
 import { journalLogger, type Logger } from './log.js';
 import { ServerInterface, configureServer, setCurrentCall } from './server.js';
 import type { InterfaceSpec } from './spec.js';
@@ -60,7 +60,7 @@ class ObjectManagerInterface extends ServerInterface {
     this.emitSignal('InterfacesRemoved', [path, names]);
   }
 }
-configureServer(ObjectManagerInterface as unknown as Parameters<typeof configureServer>[0], objectManagerSpec);
+configureServer(ObjectManagerInterface, objectManagerSpec);
 
 function isBelow(path: string, manager: string): boolean {
   return manager === '/' ? path !== '/' : path.startsWith(manager + '/');
@@ -147,7 +147,13 @@ export class ObjectServer {
   #dispatch(msg: Message): boolean {
     setCurrentCall(msg);
     queueMicrotask(() => setCurrentCall(undefined));
-    if (msg.interface !== PROPERTIES || !this.#objects.has(msg.path)) return false;
+    if (msg.interface !== PROPERTIES) return false;
+    if (!this.#objects.has(msg.path)) {
+      const exported = (this.connection.bus as unknown as { _serviceObjects: Record<string, unknown> })._serviceObjects;
+      if (exported[msg.path]) return false; // dbus-next's own objects (the ObjectManager itself)
+      this.connection.bus.send(Message.newError(msg as unknown as string, StandardError.UnknownObject, `Unknown object '${msg.path}'`));
+      return true;
+    }
     void this.#properties(msg);
     return true;
   }
@@ -158,7 +164,9 @@ export class ObjectServer {
       const body = await this.#answerProperties(msg);
       bus.send(Message.newMethodReturn(msg, body.signature, body.values));
     } catch (e) {
-      const err = errorForCaller(e, [], (m) => this.#log.error(`${msg.path} ${msg.member}: ${m}`));
+      // Errors raised below were already checked against the property's
+      // declared errors; anything else is a bug and becomes InternalFailure.
+      const err = isDBusError(e) ? e : errorForCaller(e, [], (m) => this.#log.error(`${msg.path} ${msg.member}: ${m}`));
       bus.send(Message.newError(msg as unknown as string, err.type, err.text));
     }
   }

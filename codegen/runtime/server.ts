@@ -174,7 +174,7 @@ interface MethodOptions {
  * typed handler of the same name on the instance (`this.Mount(...)`), which
  * the implementer provides by extending the class.
  */
-export function configureServer(klass: typeof ServerInterface & { configureMembers(m: unknown): void }, spec: InterfaceSpec): void {
+export function configureServer(klass: { prototype: object; configureMembers(members: never): void }, spec: InterfaceSpec): void {
   const methods: Record<string, MethodOptions> = {};
   for (const m of spec.methods) {
     const key = dispatchKey(m.name, signatureOf(m.inArgs));
@@ -185,7 +185,7 @@ export function configureServer(klass: typeof ServerInterface & { configureMembe
     });
     methods[key] = { name: m.name, inSignature: signatureOf(m.inArgs), outSignature: signatureOf(m.outArgs), noReply: m.noReply };
   }
-  klass.configureMembers({ methods });
+  (klass.configureMembers as (m: unknown) => void).call(klass, { methods });
 }
 
 /**
@@ -195,7 +195,7 @@ export function configureServer(klass: typeof ServerInterface & { configureMembe
  * Example: bmcweb calls Legacy.Mount with `sbh` where the YAML says `sbv`.
  */
 export function addMethodOverload(
-  klass: typeof ServerInterface,
+  klass: { prototype: object },
   spec: MethodSpec,
   interfaceName: string,
   handler: (self: ServerInterface, args: unknown[], ctx: CallContext) => unknown,

@@ -35,7 +35,7 @@ export interface GenerateResult {
   diagnostics: Diagnostic[];
 }
 
-export const DEFAULT_RUNTIME: RuntimeImport = { specifier: 'meta-virtual-media/runtime' };
+export const DEFAULT_RUNTIME = { specifier: 'meta-virtual-media/runtime' } as const satisfies RuntimeImport;
 
 export function generate(options: GenerateOptions): GenerateResult {
   const { corpus, diagnostics } = loadCorpus({ root: options.root, ...(options.interfaces ? { interfaces: options.interfaces } : {}) });

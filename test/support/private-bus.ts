@@ -35,13 +35,17 @@ export async function startPrivateBus(): Promise<PrivateBus> {
   const configFile = join(dir, 'bus.conf');
   writeFileSync(configFile, busConfig(dir));
   const child: ChildProcess = spawn('dbus-daemon', ['--config-file', configFile, '--print-address', '--nofork'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
+  // dbus-daemon complains about fd limits it cannot raise as a non-system bus: keep its
+  // stderr for the error message only.
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const address = await new Promise<string>((resolve, reject) => {
     const lines = createInterface({ input: child.stdout! });
     lines.once('line', (line) => resolve(line.trim()));
     child.once('error', reject);
-    child.once('exit', (code) => reject(new Error(`dbus-daemon exited early with code ${code}`)));
+    child.once('exit', (code) => reject(new Error(`dbus-daemon exited early with code ${code}: ${stderr.trim()}`)));
   });
   return {
     address,

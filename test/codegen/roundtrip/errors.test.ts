@@ -1,0 +1,72 @@
+// What a caller sees when things go wrong: declared errors arrive typed,
+// anything else is InternalFailure with no stack trace or detail; calls time
+// out; pending calls fail when the connection drops.
+import { strict as assert } from 'node:assert';
+import * as rt from '../../../codegen/runtime/index.js';
+import { Broken } from '../generated/net/example/Test/error.js';
+import { Unhappy } from '../generated/net/example/Test/Everything/error.js';
+import { startFixture, type Fixture } from './everything-service.js';
+
+const leaksNothing = (e: rt.DBusError) => !/at |\/root|\/etc|\.ts:|secret/.test(e.text) && e.type !== 'com.github.dbus_next.ServiceError';
+
+describe('round trip: errors, timeouts, dropped connections', function () {
+  this.timeout(20000);
+  let f: Fixture;
+  beforeEach(async () => {
+    f = await startFixture();
+  });
+  afterEach(async () => f?.stop());
+
+  it('a declared error arrives as its generated class, with its D-Bus name and text', async () => {
+    await assert.rejects(f.client.Fail('declared'), (e) => e instanceof Broken && e.type === 'net.example.Test.Error.Broken' && e.text === 'it broke on purpose');
+    await assert.rejects(f.client.Fail('self'), (e) => e instanceof Unhappy && e.text === 'The service is unhappy.');
+  });
+
+  for (const how of ['plain', 'async', 'type', 'undeclared']) {
+    it(`a ${how} exception becomes InternalFailure: no stack, no detail sent; the detail is logged`, async () => {
+      await assert.rejects(f.client.Fail(how), (e: rt.DBusError) => e instanceof rt.InternalFailureError && leaksNothing(e));
+      assert.ok(f.service.logged.length > 0, 'logged locally');
+    });
+  }
+
+  it('a call that gets no answer times out with org.freedesktop.DBus.Error.Timeout, and the connection stays usable', async () => {
+    const started = Date.now();
+    await assert.rejects(f.client.Stall({ timeoutMs: 200 }), (e: rt.DBusError) => e.type === rt.StandardError.Timeout && /Stall/.test(e.text));
+    assert.ok(Date.now() - started < 2000);
+    assert.equal(await f.client.get('Writable'), 'hello');
+  });
+
+  it('pending calls are rejected when the connection drops', async () => {
+    const pending = assert.rejects(f.client.Stall({ timeoutMs: 10000 }), (e: rt.DBusError) => e.type === rt.StandardError.Disconnected);
+    await new Promise((r) => setTimeout(r, 50));
+    await f.clientConnection.close();
+    await pending;
+    await assert.rejects(f.client.get('Writable'), (e: rt.DBusError) => e.type === rt.StandardError.Disconnected);
+  });
+
+  it('pending calls are rejected when the bus itself goes away', async () => {
+    const pending = assert.rejects(f.client.Stall({ timeoutMs: 10000 }), (e: rt.DBusError) => e.type === rt.StandardError.Disconnected);
+    await new Promise((r) => setTimeout(r, 50));
+    await f.bus.stop();
+    await pending;
+  });
+
+  it('no_reply methods are sent without waiting', async () => {
+    assert.equal(await f.client.Forget(), undefined);
+    const deadline = Date.now() + 2000;
+    while (f.service.Writable !== 'forgotten' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(f.service.Writable, 'forgotten');
+  });
+
+  it('calling a method with the wrong signature is UnknownMethod, not a crash', async () => {
+    await assert.rejects(
+      f.clientConnection.call({ destination: 'net.example.Test', path: '/net/example/test/obj1', interface: 'net.example.Test.Everything', member: 'Fail', signature: 'i', body: [1] }),
+      (e: rt.DBusError) => e.type === 'org.freedesktop.DBus.Error.UnknownMethod',
+    );
+    assert.equal(await f.client.get('Writable'), 'hello');
+  });
+
+  it('connecting to a bus that is not there fails with a clear message', async () => {
+    await assert.rejects(rt.Connection.open({ address: 'unix:path=/nonexistent/bus' }), /cannot connect to D-Bus at unix:path=\/nonexistent\/bus/);
+  });
+});
