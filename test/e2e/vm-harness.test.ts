@@ -65,15 +65,15 @@ describe('e2e: VM harness in qemu', function () {
   it('kills qemu on timeout and says which step the guest was in', async function () {
     const started = Date.now();
     await assert.rejects(
-      runInVm({ timeoutMs: 25_000, onLine: verboseConsole('timeout'), script: 'echo "E2E-STEP waiting forever"\nsleep 600\n' }),
+      runInVm({ timeoutMs: 30_000, onLine: verboseConsole('timeout'), script: 'echo "E2E-STEP waiting forever"\nsleep 600\n' }),
       (err: unknown) => {
         assert.ok(err instanceof VmError, String(err));
-        assert.match(err.message, /timed out after 25000 ms/);
+        assert.match(err.message, /timed out after 30000 ms/);
         assert.match(err.message, /last guest step: waiting forever/);
         return true;
       },
     );
-    assert.ok(Date.now() - started < 40_000);
+    assert.ok(Date.now() - started < 45_000, "qemu outlived its timeout");
   });
 
   it('fails clearly when a replacement module cannot be loaded', async function () {

@@ -47,6 +47,12 @@ sync; echo 3 > /proc/sys/vm/drop_caches
 disk_sha=$(sha256sum "/dev/$disk" | cut -d' ' -f1)
 [ "$disk_sha" = "$image_sha" ] || fail "/dev/$disk sha256 $disk_sha != image $image_sha"
 
+# A patched usb_f_mass_storage (replaceModules) may count I/O per LUN: record what it says.
+stats=$GADGET_ROOT/$gadget/functions/mass_storage.usb0/lun.0/stats
+if [ -r "$stats" ]; then
+  measure lunStats "$(json_str "$(cat "$stats")")"
+fi
+
 t2=$(now_ms)
 step "unbind gadget (UDC=\"\")"
 echo "" > "$GADGET_ROOT/$gadget/UDC"
