@@ -76,6 +76,13 @@ export class Connection {
     this.callTimeoutMs = options.callTimeoutMs ?? 25_000;
     const stream = (bus as unknown as { _connection: { stream: NodeJS.EventEmitter; on(e: string, f: () => void): void } })._connection;
     const lost = () => this.#lost();
+    // dbus-next answers calls still queued after a close by writing to the
+    // closed stream, which throws out of an event handler and kills the
+    // process: once closed, outgoing messages are dropped instead.
+    const send = bus.send.bind(bus);
+    bus.send = (msg: Message) => {
+      if (!this.#closed) send(msg);
+    };
     stream.on('end', lost);
     stream.stream.on('close', lost);
     bus.on('error', () => lost());
