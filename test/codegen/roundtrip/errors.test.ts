@@ -51,6 +51,15 @@ describe('round trip: errors, timeouts, dropped connections', function () {
     await pending;
   });
 
+  it('a service that emits or answers after its connection closed drops the message instead of crashing', async () => {
+    await f.serverConnection.close();
+    assert.doesNotThrow(() => f.service.emitHappened('late', 'Red', new Map()));
+    assert.doesNotThrow(() => {
+      f.service.Writable = 'late';
+      f.service.flushPropertiesChanged();
+    });
+  });
+
   it('no_reply methods are sent without waiting', async () => {
     assert.equal(await f.client.Forget(), undefined);
     const deadline = Date.now() + 2000;
