@@ -43,6 +43,15 @@ describe('round trip: properties and their flags', function () {
     assert.deepEqual(changes[0], { Color: 'Blue' });
   });
 
+  it('a property flagged emits_change + unprivileged is writable and announced like the default', async () => {
+    const changes: unknown[] = [];
+    await f.client.onPropertiesChanged((changed) => changes.push(changed));
+    await f.client.set('Announced', -12);
+    await eventually(() => changes.length === 1);
+    assert.deepEqual(changes[0], { Announced: -12 });
+    assert.equal(f.service.Announced, -12);
+  });
+
   it('onPropertySet can refuse a value with a declared error; the value stays', async () => {
     await assert.rejects(f.client.set('Writable', 'forbidden'), (e) => e instanceof Broken && /not allowed/.test((e as Broken).text));
     assert.equal(await f.client.get('Writable'), 'hello');

@@ -8,7 +8,7 @@ import * as Test_Foreign from '../Foreign/common.js';
 export const interfaceName = 'net.example.Test.Everything';
 
 /** Property names, as on the bus. */
-export const PropertyNames = { Writable: 'Writable', Constant: 'Constant', ReadOnly: 'ReadOnly', Invalidating: 'Invalidating', Explicit: 'Explicit', Deprecated: 'Deprecated', Hidden: 'Hidden', Color: 'Color', Shape: 'Shape', Table: 'Table', Limit: 'Limit', Biggest: 'Biggest' } as const;
+export const PropertyNames = { Writable: 'Writable', Constant: 'Constant', ReadOnly: 'ReadOnly', Invalidating: 'Invalidating', Explicit: 'Explicit', Deprecated: 'Deprecated', Hidden: 'Hidden', Color: 'Color', Shape: 'Shape', Table: 'Table', Announced: 'Announced', Limit: 'Limit', Biggest: 'Biggest' } as const;
 
 /** Method names, as on the bus. */
 export const MethodNames = { EchoSimple: 'EchoSimple', EchoContainers: 'EchoContainers', EchoEnums: 'EchoEnums', ColorFromString: 'ColorFromString', PassFd: 'PassFd', PassFdVariant: 'PassFdVariant', Fail: 'Fail', Stall: 'Stall', Poke: 'Poke', Forget: 'Forget', Old: 'Old', Secret: 'Secret' } as const;
@@ -53,6 +53,8 @@ export interface EverythingProperties {
   Shape: Test_Foreign.Shape;
   /** Writable dict of variants. */
   Table: Map<string, { type: 'int64'; value: bigint } | { type: 'string'; value: string } | { type: 'Color'; value: Color }>;
+  /** Writable, with the emits_change and unprivileged flags spelled out. */
+  Announced: number;
   /** Special default. */
   Limit: number;
   /** Special default. */
@@ -228,6 +230,14 @@ export const EverythingSpec: rt.InterfaceSpec = {
       deprecated: false, hidden: false, unprivileged: false,
       errors: [],
       initial: () => new Map(),
+    },
+    {
+      name: 'Announced',
+      codec: rt.int32,
+      writable: true, emits: 'true', explicit: false,
+      deprecated: false, hidden: false, unprivileged: true,
+      errors: [],
+      initial: () => 0,
     },
     {
       name: 'Limit',

@@ -101,6 +101,15 @@ export abstract class EverythingServer extends rt.ServerInterface<EverythingProp
     this.setProperty('Table', value);
   }
 
+  /** Writable, with the emits_change and unprivileged flags spelled out. */
+  get Announced(): number {
+    return this.getProperty('Announced');
+  }
+
+  set Announced(value: number) {
+    this.setProperty('Announced', value);
+  }
+
   /** Special default. */
   get Limit(): number {
     return this.getProperty('Limit');
