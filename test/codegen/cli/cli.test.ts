@@ -1,0 +1,246 @@
+// pdi-tsgen as a user runs it: a fresh process per command, exit codes,
+// what goes to stdout and stderr, files written, checked and removed.
+import { strict as assert } from 'node:assert';
+import { cpSync, existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { listInterfaces, loadCorpus } from '../../../codegen/src/parse/index.js';
+import type { Corpus } from '../../../codegen/src/model.js';
+import { foreignEnumInterfaces, repoRoot, requireCorpus, runtimeEntry, scratchDir, typeCheck, CORPUS_INTERFACES } from '../corpus/corpus-helpers.js';
+import { EXPECTED_PROBLEMS, writeMalformedTree } from './malformed-tree.js';
+import { runCli } from './run-cli.js';
+
+/** Every .ts/.md/.xml file below dir, relative to it, sorted. */
+function listFiles(dir: string, base = dir): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true })
+    .flatMap((e) => (e.isDirectory() ? listFiles(join(dir, e.name), base) : [relative(base, join(dir, e.name))]))
+    .filter((p) => /\.(ts|md|xml)$/.test(p))
+    .sort();
+}
+
+function noCrash(stderr: string): void {
+  assert.doesNotMatch(stderr, /^\s+at .+:\d+:\d+\)?$/m, `a stack trace on stderr:\n${stderr}`);
+  assert.doesNotMatch(stderr, /Unhandled|TypeError|ReferenceError/, stderr);
+}
+
+describe('pdi-tsgen command line', function () {
+  this.timeout(120_000);
+  let corpus: Corpus;
+  before(() => {
+    corpus = loadCorpus({ root: requireCorpus() }).corpus;
+  });
+
+  describe('usage', () => {
+    it('--help prints the usage with every command and option and exits 0', async () => {
+      for (const flag of ['--help', '-h']) {
+        const r = await runCli([flag]);
+        assert.equal(r.code, 0, r.stderr);
+        assert.match(r.stdout, /^Usage: pdi-tsgen <command>/);
+        for (const word of ['generate', '--check', 'list', 'errors', 'validate', '--root', '--out', '--docs', '--abi', '--runtime', 'ilp32', 'Exit status']) {
+          assert.ok(r.stdout.includes(word), `help mentions ${word}`);
+        }
+        assert.equal(r.stderr, '');
+      }
+    });
+
+    it('no command prints the usage and exits 2', async () => {
+      const r = await runCli([]);
+      assert.equal(r.code, 2);
+      assert.match(r.stdout, /^Usage: pdi-tsgen/);
+    });
+
+    it('an unknown command exits 2 and says which', async () => {
+      const r = await runCli(['frobnicate']);
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, /unknown command 'frobnicate'/);
+      assert.match(r.stderr, /pdi-tsgen --help/);
+      assert.equal(r.stdout, '');
+    });
+
+    it('an unknown option or a bad --abi exits 2 without a stack trace', async () => {
+      const bogus = await runCli(['list', '--bogus']);
+      assert.equal(bogus.code, 2);
+      assert.match(bogus.stderr, /--bogus/);
+      noCrash(bogus.stderr);
+      const abi = await runCli(['generate', '--abi', 'sparc64']);
+      assert.equal(abi.code, 2);
+      assert.match(abi.stderr, /--abi must be lp64 or ilp32, not 'sparc64'/);
+    });
+
+    it('output into a closed pipe (pdi-tsgen list | head) ends quietly, without an EPIPE crash', async () => {
+      for (const command of ['list', 'errors']) {
+        const r = await runCli([command, '--root', requireCorpus()], { closeStdout: true });
+        noCrash(r.stderr);
+        assert.doesNotMatch(r.stderr, /EPIPE/, `${command}: ${r.stderr.split('\n').slice(0, 6).join('\n')}`);
+      }
+    });
+  });
+
+  describe('list, errors, validate', () => {
+    it(`list prints the ${CORPUS_INTERFACES} interfaces of the corpus, sorted, one a line`, async () => {
+      const r = await runCli(['list', '--root', requireCorpus()]);
+      assert.equal(r.code, 0, r.stderr);
+      const names = r.stdout.trimEnd().split('\n');
+      assert.equal(names.length, CORPUS_INTERFACES);
+      assert.deepEqual(names, [...names].sort());
+      assert.deepEqual(names, listInterfaces(requireCorpus()));
+      assert.ok(names.includes('xyz.openbmc_project.VirtualMedia.Legacy'));
+      for (const n of names) assert.match(n, /^[A-Za-z_][\w]*(\.[A-Za-z_]\w*)+$/);
+    });
+
+    it('errors prints every D-Bus error of the corpus with its description', async () => {
+      const r = await runCli(['errors', '--root', requireCorpus()]);
+      assert.equal(r.code, 0, r.stderr);
+      const lines = r.stdout.trimEnd().split('\n');
+      const expected = [...corpus.errorFiles.values()].flatMap((f) => f.errors.map((e) => e.fullName));
+      assert.equal(lines.length, expected.length);
+      assert.deepEqual(lines.map((l) => l.split('\t')[0]).sort(), expected.sort());
+      const internal = lines.find((l) => l.startsWith('xyz.openbmc_project.Common.Error.InternalFailure\t'));
+      assert.ok(internal, 'InternalFailure is listed');
+      assert.ok(internal.split('\t')[1]!.length > 0, 'with its description');
+    });
+
+    it('errors on the project tree lists the virtual media errors', async () => {
+      const r = await runCli(['errors', '--root', 'interfaces']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^xyz\.openbmc_project\.VirtualMedia\.Error\.\w+\t/m);
+    });
+
+    it('validate on the corpus finds no problems and says how much it read', async () => {
+      const r = await runCli(['validate', '--root', requireCorpus()]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, new RegExp(`${CORPUS_INTERFACES} interface\\(s\\), ${corpus.errorFiles.size} errors file\\(s\\): no problems`));
+    });
+
+    it('validate on a malformed tree prints every problem of every file as file:line:col and exits 1', async () => {
+      const root = scratchDir('test-codegen-cli/malformed');
+      writeMalformedTree(root);
+      const r = await runCli(['validate', '--root', root]);
+      assert.equal(r.code, 1);
+      assert.equal(r.stdout, '');
+      noCrash(r.stderr);
+      const lines = r.stderr.trimEnd().split('\n');
+      const problems = lines.slice(0, -1);
+      assert.equal(lines.at(-1), `pdi-tsgen: ${EXPECTED_PROBLEMS.length} problem(s)`);
+      const missing = EXPECTED_PROBLEMS.filter(
+        (p) => !problems.some((l) => l.startsWith(`${join(root, p.file)}:${p.line}:${p.column}: `) && l.includes(p.says)),
+      );
+      assert.deepEqual(missing, [], `stderr was:\n${r.stderr}`);
+      assert.equal(problems.length, EXPECTED_PROBLEMS.length, `stderr was:\n${r.stderr}`);
+      assert.ok(!r.stderr.includes('Good.interface.yaml'), 'the good file is not blamed');
+    });
+
+    it('generate on a malformed tree reports the same problems, writes nothing and exits 1', async () => {
+      const root = scratchDir('test-codegen-cli/malformed-gen');
+      writeMalformedTree(root);
+      const out = join(root, '..', 'malformed-gen-out');
+      rmSync(out, { recursive: true, force: true });
+      const r = await runCli(['generate', '--root', root, '--out', out, '--docs', join(out, 'docs')]);
+      assert.equal(r.code, 1);
+      noCrash(r.stderr);
+      assert.match(r.stderr, new RegExp(`${EXPECTED_PROBLEMS.length} problem\\(s\\); nothing generated`));
+      assert.ok(!existsSync(out), 'no output folder');
+    });
+  });
+
+  describe('generate and generate --check', () => {
+    it('--check passes on the committed project bindings (npm run generate:check)', async () => {
+      const r = await runCli(['generate', '--check', '--root', 'interfaces', '--out', 'bindings', '--docs', 'docs/interfaces', '--runtime', './codegen/runtime/index.ts']);
+      assert.equal(r.code, 0, `bindings/ is not what the generator writes; run npm run generate:\n${r.stderr}`);
+      assert.match(r.stdout, /file\(s\) up to date/);
+    });
+
+    it('--check passes on the committed round-trip bindings (test/codegen/generated)', async () => {
+      const r = await runCli([
+        'generate', '--check',
+        '--root', 'test/codegen/fixtures/roundtrip',
+        '--out', 'test/codegen/generated',
+        '--docs', 'test/codegen/generated/docs',
+        '--runtime', './codegen/runtime/index.ts',
+      ]);
+      assert.equal(r.code, 0, `test/codegen/generated is stale; regenerate it:\n${r.stderr}`);
+    });
+
+    it('--check fails and names the file after a generated file is edited, removed, or a stray file appears; generate repairs all', async () => {
+      const dir = scratchDir('test-codegen-cli/check');
+      const out = join(dir, 'bindings');
+      const docs = join(dir, 'docs');
+      const args = ['--root', 'interfaces', '--out', out, '--docs', docs, '--runtime', './codegen/runtime/index.ts'];
+      const first = await runCli(['generate', ...args]);
+      assert.equal(first.code, 0, first.stderr);
+      const generated = listFiles(dir);
+      assert.ok(generated.length >= 20, `generated ${generated.length} files`);
+      const clean = await runCli(['generate', '--check', ...args]);
+      assert.equal(clean.code, 0, clean.stderr);
+
+      const edited = join(out, 'xyz/openbmc_project/VirtualMedia/Legacy/client.ts');
+      writeFileSync(edited, readFileSync(edited, 'utf8').replace('Mount(', 'Mount2('));
+      const removed = join(docs, 'xyz.openbmc_project.VirtualMedia.Stats.xml');
+      rmSync(removed);
+      const stray = join(out, 'xyz/openbmc_project/VirtualMedia/Gone/client.ts');
+      cpSync(edited, stray);
+      const strayDoc = join(docs, 'xyz.openbmc_project.VirtualMedia.Gone.md');
+      writeFileSync(strayDoc, '# gone\n');
+      const before = new Map(generated.map((p) => [p, existsSync(join(dir, p)) ? readFileSync(join(dir, p), 'utf8') : undefined]));
+
+      const dirty = await runCli(['generate', '--check', ...args]);
+      assert.equal(dirty.code, 1);
+      assert.match(dirty.stderr, new RegExp(`out of date: .*${edited.replace(/[.]/g, '\\.')}`));
+      assert.match(dirty.stderr, /missing: .*xyz\.openbmc_project\.VirtualMedia\.Stats\.xml/);
+      assert.match(dirty.stderr, /not generated any more: .*VirtualMedia\/Gone\/client\.ts/);
+      assert.match(dirty.stderr, /not generated any more: .*xyz\.openbmc_project\.VirtualMedia\.Gone\.md/);
+      assert.match(dirty.stderr, /4 file\(s\) not up to date/);
+      // --check writes nothing.
+      for (const [p, content] of before) assert.equal(existsSync(join(dir, p)) ? readFileSync(join(dir, p), 'utf8') : undefined, content, `${p} untouched by --check`);
+      assert.ok(existsSync(stray));
+
+      const repair = await runCli(['generate', ...args]);
+      assert.equal(repair.code, 0, repair.stderr);
+      assert.match(repair.stdout, /2 written, 2 stale removed/);
+      assert.ok(!existsSync(stray), 'stale module removed');
+      assert.ok(!existsSync(strayDoc), 'stale doc removed');
+      assert.deepEqual(listFiles(dir), generated);
+      const again = await runCli(['generate', '--check', ...args]);
+      assert.equal(again.code, 0, again.stderr);
+    });
+
+    it('generate INTERFACE also generates the interfaces whose enums it uses, and the result type-checks', async () => {
+      const wanted = 'xyz.openbmc_project.Telemetry.ReportManager';
+      const iface = corpus.interfaces.get(wanted)!;
+      const foreign = foreignEnumInterfaces(iface);
+      assert.ok(foreign.length > 0, `${wanted} uses foreign enums`);
+      // The closure: foreign enums of the foreign interfaces too.
+      const closure = new Set([wanted]);
+      for (let grew = true; grew; ) {
+        grew = false;
+        for (const n of [...closure]) {
+          for (const f of foreignEnumInterfaces(corpus.interfaces.get(n)!)) if (!closure.has(f)) (closure.add(f), (grew = true));
+        }
+      }
+      const dir = scratchDir('test-codegen-cli/one-interface');
+      const r = await runCli(['generate', wanted, '--root', requireCorpus(), '--out', dir, '--runtime', runtimeEntry]);
+      assert.equal(r.code, 0, r.stderr);
+      const interfaces = new Set(
+        listFiles(dir)
+          .filter((p) => p.endsWith('/common.ts'))
+          .map((p) => p.split('/').slice(0, -1).join('.')),
+      );
+      assert.deepEqual([...interfaces].sort(), [...closure].sort());
+      for (const f of foreign) assert.ok(interfaces.has(f), `${f} came along`);
+      const { code, output } = await typeCheck(dir);
+      assert.equal(code, 0, output);
+    });
+
+    it('generate of an interface that does not exist fails with the name, exit 1', async () => {
+      const r = await runCli(['generate', 'xyz.openbmc_project.No.Such', '--root', requireCorpus(), '--out', scratchDir('test-codegen-cli/none')]);
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /xyz\.openbmc_project\.No\.Such/);
+      noCrash(r.stderr);
+    });
+  });
+
+  after(() => {
+    // Leave nothing in the working tree (the scratch folders are under .cache/).
+    assert.ok(!existsSync(join(repoRoot, 'generated')), 'no default ./generated folder was created');
+  });
+});

@@ -1,0 +1,31 @@
+// Runs pdi-tsgen the way a user does: a fresh node process on
+// codegen/src/cli.ts (through tsx), arguments as an array, no shell.
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { repoRoot } from '../corpus/corpus-helpers.js';
+
+export const cliPath = join(repoRoot, 'codegen', 'src', 'cli.ts');
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function runCli(args: string[], options: { cwd?: string; closeStdout?: boolean } = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', cliPath, ...args], {
+      cwd: options.cwd ?? repoRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    // Like `pdi-tsgen list | head -0`: the reader is gone before the first line.
+    if (options.closeStdout) child.stdout.destroy();
+    else child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.once('error', reject);
+    child.once('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+}
