@@ -3,11 +3,11 @@
 // (get/set/getAll/onPropertiesChanged) comes typed from the base class.
 import { StructureKind, type ClassDeclarationStructure, type MethodDeclarationStructure, type StatementStructures } from 'ts-morph';
 import type { InterfaceDef } from '../model.js';
-import { docText, ForeignEnums, GENERATED_BANNER, runtimeImportFor, type EmitOptions } from './context.js';
+import { docText, ForeignEnums, GENERATED_BANNER, type EmitOptions } from './context.js';
 import { moduleFile, parameterName, relativeImport, shortName } from './layout.js';
 import { printFile } from './printer.js';
 import { tsType } from './type-mapping.js';
-import { argDocs, checkMemberNames, resultType } from './members.js';
+import { argDocs, bindingImports, checkMemberNames, resultType } from './members.js';
 
 /** The errors module that defines a fully qualified error name `a.b.C.Error.X`. */
 function errorModule(errorName: string): string {
@@ -73,13 +73,10 @@ export function emitClient(iface: InterfaceDef, options: EmitOptions, knownError
     .map((m) => ({ sideEffect: true, specifier: relativeImport(file, moduleFile(m, 'error')) }));
 
   const statements: (string | StatementStructures)[] = [cls];
-  const localNamed = [`${short}Spec`, 'interfaceName', `type ${short}Properties`, ...[...enums.localUsed].sort().map((e) => `type ${e}`)];
   return printFile(file, {
     banner: GENERATED_BANNER(`${iface.name.split('.').join('/')}.interface.yaml`),
     imports: [
-      { namespace: 'rt', specifier: runtimeImportFor(options, file) },
-      { named: localNamed, specifier: './common.js' },
-      ...enums.imports().map((i) => ({ namespace: i.alias, specifier: i.specifier })),
+      ...bindingImports(iface, enums, options, file),
       ...errorImports,
     ],
     statements,

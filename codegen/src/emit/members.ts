@@ -1,7 +1,19 @@
 // Pieces shared by the server and client emitters.
 import type { Arg, InterfaceDef, TypeNode } from '../model.js';
-import { docText } from './context.js';
-import { parameterName } from './layout.js';
+import { docText, runtimeImportFor, type EmitOptions, type ForeignEnums } from './context.js';
+import { parameterName, shortName } from './layout.js';
+import type { FileContent } from './printer.js';
+
+/** Imports of server.ts/client.ts: the runtime, this interface's common.ts, other interfaces' enums. */
+export function bindingImports(iface: InterfaceDef, enums: ForeignEnums, options: EmitOptions, file: string): FileContent['imports'] {
+  const short = shortName(iface.name);
+  const localNamed = [`${short}Spec`, 'interfaceName', `type ${short}Properties`, ...[...enums.localUsed].sort().map((e) => `type ${e}`)];
+  return [
+    { namespace: 'rt', specifier: runtimeImportFor(options, file) },
+    { named: localNamed, specifier: './common.js' },
+    ...enums.imports().map((i) => ({ namespace: i.alias, specifier: i.specifier })),
+  ];
+}
 
 export function argDocs(args: readonly Arg[]): string[] {
   return args.map((a) => `@param ${parameterName(a.name)} - ${docText(a.description).replace(/\n/g, ' ') || a.name}`);

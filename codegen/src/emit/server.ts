@@ -3,11 +3,11 @@
 // typed handlers, signals are typed emit functions.
 import { Scope, StructureKind, type ClassDeclarationStructure, type MethodDeclarationStructure, type StatementStructures } from 'ts-morph';
 import type { InterfaceDef } from '../model.js';
-import { docText, ForeignEnums, GENERATED_BANNER, runtimeImportFor, type EmitOptions } from './context.js';
+import { docText, ForeignEnums, GENERATED_BANNER, type EmitOptions } from './context.js';
 import { moduleFile, parameterName, shortName } from './layout.js';
 import { printFile } from './printer.js';
 import { tsType } from './type-mapping.js';
-import { argDocs, checkMemberNames, resultType } from './members.js';
+import { argDocs, bindingImports, checkMemberNames, resultType } from './members.js';
 
 export function emitServer(iface: InterfaceDef, options: EmitOptions): string {
   const file = moduleFile(iface.name, 'server');
@@ -73,13 +73,10 @@ export function emitServer(iface: InterfaceDef, options: EmitOptions): string {
   };
 
   const statements: (string | StatementStructures)[] = [members, `rt.configureServer(${cls}, ${short}Spec);`];
-  const localNamed = [`${short}Spec`, 'interfaceName', `type ${short}Properties`, ...[...enums.localUsed].sort().map((e) => `type ${e}`)];
   return printFile(file, {
     banner: GENERATED_BANNER(`${iface.name.split('.').join('/')}.interface.yaml`),
     imports: [
-      { namespace: 'rt', specifier: runtimeImportFor(options, file) },
-      { named: localNamed, specifier: './common.js' },
-      ...enums.imports().map((i) => ({ namespace: i.alias, specifier: i.specifier })),
+      ...bindingImports(iface, enums, options, file),
     ],
     statements,
   });

@@ -2,6 +2,7 @@
 // depends on the target ABI for size/ssize), its TypeScript type, the runtime
 // codec expression that converts it, and its zero value.
 import type { PrimitiveName, TypeNode } from '../model.js';
+import { INTEGER_RANGES } from '../integer-ranges.js';
 
 /** lp64: 64-bit targets (size = t); ilp32: 32-bit ARM BMCs (size = u). */
 export type Abi = 'lp64' | 'ilp32';
@@ -192,16 +193,7 @@ export function isBigIntType(t: TypeNode, abi: Abi): boolean {
 
 export function integerLimits(t: TypeNode, abi: Abi): { min: bigint; max: bigint } | undefined {
   if (t.kind !== 'primitive') return undefined;
-  const limits: Partial<Record<string, [bigint, bigint]>> = {
-    byte: [0n, 255n],
-    int16: [-(2n ** 15n), 2n ** 15n - 1n],
-    uint16: [0n, 2n ** 16n - 1n],
-    int32: [-(2n ** 31n), 2n ** 31n - 1n],
-    uint32: [0n, 2n ** 32n - 1n],
-    int64: [-(2n ** 63n), 2n ** 63n - 1n],
-    uint64: [0n, 2n ** 64n - 1n],
-    unixfd: [0n, 2n ** 31n - 1n],
-  };
-  const l = limits[concrete(t.name, abi)];
+  const name = concrete(t.name, abi);
+  const l = name === 'unixfd' ? INTEGER_RANGES.int32 : (INTEGER_RANGES as Partial<Record<string, readonly [bigint, bigint]>>)[name];
   return l ? { min: l[0], max: l[1] } : undefined;
 }

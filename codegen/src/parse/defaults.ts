@@ -8,6 +8,7 @@ import { BraceSyntaxError, parseBraceList, type BraceItem } from './brace-list.j
 import { listWords, show } from './diagnostics.js';
 import { describeNode, quoteHint, type FileReader } from './reader.js';
 import { typeToString } from './types.js';
+import { INTEGER_RANGES as FIXED_INTEGER_RANGES } from '../integer-ranges.js';
 import type { YNode, YScalar } from './yaml-source.js';
 
 type IntegerName = 'byte' | 'int16' | 'uint16' | 'int32' | 'uint32' | 'int64' | 'uint64' | 'size' | 'ssize';
@@ -16,16 +17,10 @@ type IntegerName = 'byte' | 'int16' | 'uint16' | 'int32' | 'uint32' | 'int64' | 
  * Ranges. size/ssize follow the C ABI, which is 32 bits on the ARM BMCs, so a
  * default must fit 32 bits to mean the same everywhere.
  */
-const INTEGER_RANGES: Record<IntegerName, [bigint, bigint]> = {
-  byte: [0n, 255n],
-  int16: [-(2n ** 15n), 2n ** 15n - 1n],
-  uint16: [0n, 2n ** 16n - 1n],
-  int32: [-(2n ** 31n), 2n ** 31n - 1n],
-  uint32: [0n, 2n ** 32n - 1n],
-  int64: [-(2n ** 63n), 2n ** 63n - 1n],
-  uint64: [0n, 2n ** 64n - 1n],
-  size: [0n, 2n ** 32n - 1n],
-  ssize: [-(2n ** 31n), 2n ** 31n - 1n],
+const INTEGER_RANGES: Record<IntegerName, readonly [bigint, bigint]> = {
+  ...FIXED_INTEGER_RANGES,
+  size: FIXED_INTEGER_RANGES.uint32,
+  ssize: FIXED_INTEGER_RANGES.int32,
 };
 
 const DOUBLE_SPECIALS = { nan: 'NaN', infinity: 'Infinity', '-infinity': '-Infinity', epsilon: 'Epsilon' } as const;
