@@ -1,0 +1,45 @@
+// Defaults for everything the JSON may leave out. Intel's deployed configs
+// omit most fields; these keep such files working.
+import type { Commands, GadgetIdentity, NbdkitTuning, Roots } from './types.js';
+
+export const DEFAULT_INACTIVITY_TIMEOUT = 1800;
+export const DEFAULT_NBD_TIMEOUT = 30;
+export const DEFAULT_BLOCK_SIZE = 512;
+export const ALLOWED_BLOCK_SIZES = [512, 1024, 2048, 4096] as const;
+
+export const DEFAULT_ROOTS: Roots = {
+  sys: '/sys',
+  configfs: '/sys/kernel/config',
+  dev: '/dev',
+  run: '/run/virtual-media',
+  mountInfo: '/proc/self/mountinfo',
+};
+
+export const DEFAULT_COMMANDS: Commands = {
+  nbdkit: 'nbdkit',
+  nbdClient: 'nbd-client',
+  mount: 'mount',
+  umount: 'umount',
+};
+
+// Linux Foundation "Multifunction Composite Gadget", as the kernel docs use.
+export const DEFAULT_GADGET: GadgetIdentity = {
+  vendorId: 0x1d6b,
+  productId: 0x0104,
+  bcdDevice: 0x0100,
+  manufacturer: 'OpenBMC',
+  product: 'Virtual Media Device',
+  serialNumberPrefix: 'OBMC',
+};
+
+// readahead turns the host's small sequential reads into growing HTTP range
+// requests; cache keeps what was fetched so re-reads (filesystem metadata,
+// installers seeking back) do not cross the network again. Measured in
+// test/daemon/nbdkit-filters.test.ts.
+export const DEFAULT_NBDKIT: NbdkitTuning = {
+  httpsFilters: ['readahead', 'cache'],
+  httpsFilterParams: ['cache-max-size=64M'],
+  httpTimeout: 30,
+};
+
+export const DEFAULT_CA_FILE = '/etc/ssl/certs/ca-certificates.crt';

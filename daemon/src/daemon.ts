@@ -1,0 +1,63 @@
+// The daemon put together: stale state cleaned, objects exported under an
+// ObjectManager, and only then the bus name requested (systemd's Type=dbus
+// and bmcweb's mapper look-up then find a complete service).
+import * as rt from '../../codegen/runtime/index.js';
+import type { Config } from './config/types.js';
+import { MountPointObject, ROOT_PATH } from './dbus/mount-point-object.js';
+import { MountPoint } from './mountpoint/mount-point.js';
+import { cleanStaleState } from './recovery/stale-state.js';
+import { GadgetSeam } from './seams/gadget.js';
+import type { Logger } from './util/logger.js';
+
+export const BUS_NAME = 'xyz.openbmc_project.VirtualMedia';
+const DBUS_NAME_FLAG_DO_NOT_QUEUE = 4;
+const PRIMARY_OWNER = 1;
+
+export interface BusChoice {
+  readonly bus: 'system' | 'session';
+  readonly address: string | undefined;
+}
+
+export class Daemon {
+  readonly mountPoints: MountPoint[] = [];
+  #connection: rt.Connection | undefined;
+  readonly #warned = new Set<string>();
+
+  constructor(
+    readonly config: Config,
+    readonly log: Logger,
+  ) {}
+
+  async start(bus: BusChoice): Promise<void> {
+    const gadget = new GadgetSeam(this.config.roots.configfs);
+    await cleanStaleState(this.config, gadget, this.log);
+    const connection = await rt.Connection.open(bus.address ? { address: bus.address } : { bus: bus.bus });
+    this.#connection = connection;
+    const server = new rt.ObjectServer(connection, { log: this.log });
+    server.addManager(ROOT_PATH);
+    const env = { config: this.config, gadget, log: this.log, warnOnce: (key: string, message: string) => this.#warnOnce(key, message) };
+    for (const mpConfig of this.config.mountPoints) {
+      const object = new MountPointObject(mpConfig, this.log);
+      const machine = new MountPoint(mpConfig, env, object);
+      object.attach(machine);
+      server.add(object.path, ...object.interfaces());
+      this.mountPoints.push(machine);
+    }
+    const reply = await connection.requestName(BUS_NAME, DBUS_NAME_FLAG_DO_NOT_QUEUE);
+    if (reply !== PRIMARY_OWNER) throw new Error(`the bus name ${BUS_NAME} is owned by another process`);
+    this.log.info(`serving ${this.config.mountPoints.length} mount points as ${BUS_NAME}`);
+  }
+
+  /** Ejects everything, then leaves the bus. */
+  async stop(): Promise<void> {
+    this.log.info('stopping: ejecting all media');
+    await Promise.all(this.mountPoints.map((m) => m.shutdown()));
+    await this.#connection?.close();
+  }
+
+  #warnOnce(key: string, message: string): void {
+    if (this.#warned.has(key)) return;
+    this.#warned.add(key);
+    this.log.warning(message);
+  }
+}

@@ -1,0 +1,89 @@
+// Every program the daemon runs goes through here: an argument array (no
+// shell), stdout/stderr turned into log lines, and an exit promise that a
+// supervisor can watch. Nothing secret is ever passed in argv or env: secrets
+// travel on extra pipes (`secretFds`) or in 0600 files.
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import { constants } from 'node:os';
+import { createInterface } from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
+import type { Logger } from '../util/logger.js';
+
+export interface Exit {
+  /** Exit status, or 128 + signal number when killed by a signal (as a shell reports it). */
+  readonly code: number;
+  readonly signal: NodeJS.Signals | null;
+}
+
+export interface ChildOptions {
+  /** Name used in log lines, e.g. `nbdkit`. */
+  readonly label: string;
+  readonly log: Logger;
+  /** Data written to extra pipes, numbered from fd 3 up, then closed. */
+  readonly secretFds?: readonly Buffer[];
+}
+
+export class Child {
+  readonly exited: Promise<Exit>;
+  #exit: Exit | undefined;
+  readonly #process: ChildProcess;
+
+  constructor(command: string, args: readonly string[], readonly options: ChildOptions) {
+    const extra = (options.secretFds ?? []).map(() => 'pipe' as const);
+    const stdio: StdioOptions = ['ignore', 'pipe', 'pipe', ...extra];
+    this.#process = spawn(command, args, { stdio, detached: false });
+    const { label, log } = options;
+    for (const stream of [this.#process.stdout, this.#process.stderr]) {
+      if (!stream) continue;
+      createInterface({ input: stream as Readable }).on('line', (line) => log.debug(`${label}: ${line}`));
+    }
+    (options.secretFds ?? []).forEach((data, i) => {
+      const pipe = this.#process.stdio[3 + i] as Writable | null;
+      // EPIPE when the child exits before reading is its failure to report, not ours.
+      pipe?.on('error', () => undefined);
+      pipe?.end(data);
+    });
+    this.exited = new Promise<Exit>((resolve) => {
+      this.#process.once('error', (e: NodeJS.ErrnoException) => {
+        log.error(`${label}: cannot run ${command}: ${e.code ?? e.message}`);
+        this.#exit = { code: 127, signal: null };
+        resolve(this.#exit);
+      });
+      this.#process.once('exit', (code, signal) => {
+        this.#exit = { code: code ?? 128 + signalNumber(signal), signal };
+        resolve(this.#exit);
+      });
+    });
+  }
+
+  get pid(): number | undefined {
+    return this.#process.pid;
+  }
+
+  get running(): boolean {
+    return this.#exit === undefined;
+  }
+
+  /** SIGTERM, then SIGKILL after `graceMs`; resolves when the child is gone. */
+  async stop(graceMs = 3000): Promise<Exit> {
+    if (this.#exit) return this.#exit;
+    this.#process.kill('SIGTERM');
+    const timer = setTimeout(() => this.#process.kill('SIGKILL'), graceMs);
+    const exit = await this.exited;
+    clearTimeout(timer);
+    return exit;
+  }
+}
+
+function signalNumber(signal: NodeJS.Signals | null): number {
+  return signal ? (constants.signals[signal] ?? 0) : 0;
+}
+
+/** Runs a short-lived command to completion; resolves with its exit. */
+export function runToCompletion(command: string, args: readonly string[], options: ChildOptions, timeoutMs: number): Promise<Exit> {
+  const child = new Child(command, args, options);
+  const timer = setTimeout(() => {
+    options.log.warning(`${options.label}: no exit after ${timeoutMs} ms, killing it`);
+    void child.stop(1000);
+  }, timeoutMs);
+  return child.exited.finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,47 @@
+// Start-up cleanup of what a crashed run left behind: our gadgets (which
+// hold UDCs and nbd devices), nbd attachments of our devices, legacy
+// sockets, pid and credential files, and CIFS mounts in our run directory.
+// Proxy sockets are bmcweb's and are left alone.
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { posix } from 'node:path';
+import { Mode, type Config } from '../config/types.js';
+import { sizeSectors } from '../seams/block-device.js';
+import { staleCifsMounts, unmountShare } from '../seams/cifs.js';
+import type { GadgetSeam } from '../seams/gadget.js';
+import { detach } from '../seams/nbd-client.js';
+import type { Logger } from '../util/logger.js';
+
+export async function cleanStaleState(config: Config, gadget: GadgetSeam, log: Logger): Promise<void> {
+  const { roots, commands } = config;
+  mkdirSync(roots.run, { recursive: true, mode: 0o700 });
+  for (const name of gadget.ours()) {
+    log.warning(`removing the gadget ${name} left by a previous run`);
+    try {
+      gadget.removeByName(name);
+    } catch (e) {
+      log.error(`cannot remove the stale gadget ${name}: ${(e as Error).message}`);
+    }
+  }
+  for (const mp of config.mountPoints) {
+    if (sizeSectors(roots.sys, mp.nbdDevice) > 0) {
+      log.warning(`${mp.id}: detaching /dev/${mp.nbdDevice} left attached by a previous run`);
+      await detach({ command: commands.nbdClient, devRoot: roots.dev, log }, mp.nbdDevice);
+    }
+    if (mp.mode === Mode.Legacy) rmSync(mp.unixSocket, { force: true });
+  }
+  for (const entry of safeList(roots.run)) {
+    if (entry.endsWith('.nbdkit.pid') || entry.endsWith('.cred')) rmSync(posix.join(roots.run, entry), { force: true });
+  }
+  for (const target of staleCifsMounts(roots.mountInfo, roots.run)) {
+    log.warning(`unmounting ${target} left mounted by a previous run`);
+    await unmountShare({ mountCommand: commands.mount, umountCommand: commands.umount, runRoot: roots.run, log }, target);
+  }
+}
+
+function safeList(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}

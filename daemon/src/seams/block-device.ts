@@ -1,0 +1,40 @@
+// Seam: what sysfs and /dev say about an nbd device. The device "appears"
+// when /sys/block/nbdN/size turns non-zero (polled: BMCs and the test VM
+// may have no udevd) and what kind of medium it holds is read from /dev.
+import { openSync, readSync, closeSync, readFileSync } from 'node:fs';
+import { posix } from 'node:path';
+
+/** Size in 512-byte sectors (sysfs always counts 512-byte units), 0 when detached or unknown. */
+export function sizeSectors(sysRoot: string, nbdDevice: string): number {
+  try {
+    const n = Number.parseInt(readFileSync(posix.join(sysRoot, 'block', nbdDevice, 'size'), 'utf8').trim(), 10);
+    return Number.isFinite(n) && n > 0 ? n : 0;
+  } catch {
+    return 0;
+  }
+}
+
+// ISO 9660: the primary volume descriptor starts at sector 16 (byte 32768)
+// with a type byte, then the standard identifier "CD001".
+const ISO_MAGIC_OFFSET = 32769;
+const ISO_MAGIC = 'CD001';
+
+export function isIso9660(devicePath: string): boolean {
+  const fd = openSync(devicePath, 'r');
+  try {
+    const buf = Buffer.alloc(ISO_MAGIC.length);
+    const n = readSync(fd, buf, 0, buf.length, ISO_MAGIC_OFFSET);
+    return n === buf.length && buf.toString('latin1') === ISO_MAGIC;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The kernel's view of the device's write protection (/sys/block/nbdN/ro), set from the NBD server's flags. */
+export function isReadOnlyDevice(sysRoot: string, nbdDevice: string): boolean {
+  try {
+    return readFileSync(posix.join(sysRoot, 'block', nbdDevice, 'ro'), 'utf8').trim() === '1';
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,31 @@
+// Waiting that a watchdog can cut short: every wait in a mount step takes the
+// operation's AbortSignal, so a stuck step ends as soon as the watchdog fires.
+import { Errno, OperationError } from './errno.js';
+
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(abortReason(signal));
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(abortReason(signal!));
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+export function abortReason(signal: AbortSignal): Error {
+  return signal.reason instanceof Error ? signal.reason : new OperationError(Errno.ECANCELED, 'operation cancelled');
+}
+
+/** Polls `probe` every `intervalMs` until it returns a value other than undefined. */
+export async function pollUntil<T>(probe: () => T | undefined | Promise<T | undefined>, intervalMs: number, signal?: AbortSignal): Promise<T> {
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    await sleep(intervalMs, signal);
+  }
+}
