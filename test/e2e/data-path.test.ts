@@ -5,10 +5,21 @@ import assert from 'node:assert/strict';
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { buildPatchedMassStorageModule } from '../kernel/build-module.js';
 import { requireCommand } from '../support/require-command.js';
 import { scenariosScript, verboseConsole } from './vm/guest-scripts.js';
-import { findDebianKernel } from './vm/kernel.js';
 import { runInVm, type GuestResult, type RunInVmResult } from './vm/run-in-vm.js';
+
+async function patchedModule(): Promise<string> {
+  try {
+    return (await buildPatchedMassStorageModule()).ko;
+  } catch (err) {
+    throw new Error(
+      'cannot build the patched usb_f_mass_storage.ko for the VM kernel (see test/kernel/README.md; ' +
+        `packages linux-headers-amd64, linux-source-6.1, gcc, make): ${err instanceof Error ? err.message : String(err)}`,
+    );
+  }
+}
 
 describe('e2e: data path in a qemu VM (Debian kernel, dummy_hcd)', function () {
   this.timeout(240_000);
@@ -22,17 +33,14 @@ describe('e2e: data path in a qemu VM (Debian kernel, dummy_hcd)', function () {
     requireCommand('nbd-client', 'nbd-client');
     requireCommand('xorriso', 'xorriso');
     requireCommand('modprobe', 'kmod');
-    const kernel = findDebianKernel();
-    // Exercise replaceModules: a patched module when one is named, else a copy
-    // of the stock one (outside /lib/modules, so modprobe cannot be what loads it).
+    // The project's kernel patch (lun.N/stats) built for the VM's kernel, unless
+    // E2E_MASS_STORAGE_KO names another build. No fallback to the stock module:
+    // the lun-stats scenario is what proves the patch counts.
     moduleDir = mkdtempSync(join(tmpdir(), 'e2e-ko-'));
     const ko = join(moduleDir, 'usb_f_mass_storage.ko');
-    copyFileSync(
-      process.env.E2E_MASS_STORAGE_KO ?? join(kernel.modulesDir, 'kernel/drivers/usb/gadget/function/usb_f_mass_storage.ko'),
-      ko,
-    );
+    copyFileSync(process.env.E2E_MASS_STORAGE_KO ?? (await patchedModule()), ko);
     run = await runInVm({
-      script: scenariosScript(['modules', 'usb-disk', 'cdrom', 'node-startup']),
+      script: scenariosScript(['modules', 'usb-disk', 'cdrom', 'lun-stats', 'node-startup']),
       timeoutMs: 200_000,
       replaceModules: { usb_f_mass_storage: ko },
       onLine: verboseConsole(),
@@ -57,7 +65,7 @@ describe('e2e: data path in a qemu VM (Debian kernel, dummy_hcd)', function () {
   it('boots, runs the guest script and reports exit code 0 through port 0xf4', function () {
     assert.equal(run.exitCode, 0, `guest exit code ${run.exitCode}; results: ${JSON.stringify(run.results)}`);
     assert.ok(run.timings.bootToScriptMs !== undefined, 'never saw E2E-SCRIPT-START');
-    assert.equal(run.results.length, 4);
+    assert.equal(run.results.length, 5);
   });
 
   it('loads the data-path modules and the replacement usb_f_mass_storage.ko', function () {
@@ -75,6 +83,24 @@ describe('e2e: data path in a qemu VM (Debian kernel, dummy_hcd)', function () {
   it('serves an ISO 9660 image as a USB CD-ROM that mounts and shows the known file', function () {
     const r = assertPassed('cdrom');
     assert.match(String(r.cdrom), /^sr\d+$/);
+  });
+
+  it('counts reads, writes and bytes in lun.0/stats (patched module) and resets them on re-open', function () {
+    const r = assertPassed('lun-stats');
+    const counters = (key: string): Record<string, number> => {
+      // "read_commands 12 write_commands 0 ..." (the file's lines joined by spaces)
+      const words = String(r[key]).trim().split(/\s+/);
+      const pairs: [string, number][] = [];
+      for (let i = 0; i + 1 < words.length; i += 2) pairs.push([words[i], Number(words[i + 1])]);
+      return Object.fromEntries(pairs);
+    };
+    const afterRead = counters('statsAfterRead');
+    assert.ok(afterRead.read_commands > 0 && afterRead.bytes_read >= 8 * 1024 * 1024, JSON.stringify(afterRead));
+    const afterWrite = counters('statsAfterWrite');
+    assert.ok(afterWrite.write_commands > 0 && afterWrite.bytes_written >= 1024 * 1024, JSON.stringify(afterWrite));
+    assert.deepEqual(counters('statsAfterReopen'), {
+      read_commands: 0, write_commands: 0, bytes_read: 0, bytes_written: 0, io_errors: 0,
+    });
   });
 
   it('measures node start-up in the VM', function () {

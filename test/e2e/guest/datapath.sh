@@ -45,9 +45,10 @@ nbd_detach() {
 
 process_gone() { ! kill -0 "$1" 2>/dev/null; }
 
-# gadget_create NAME BACKING_FILE CDROM(0|1): one gadget, one mass-storage LUN, bound to the dummy UDC.
+# gadget_create NAME BACKING_FILE CDROM(0|1) [RO(1|0)]: one gadget, one mass-storage LUN
+# (read-only unless RO=0), bound to the dummy UDC.
 gadget_create() {
-  local name=$1 file=$2 cdrom=$3
+  local name=$1 file=$2 cdrom=$3 ro=${4:-1}
   local g=$GADGET_ROOT/$name lun
   step "configfs gadget $name"
   [ -d "$GADGET_ROOT" ] || fail "$GADGET_ROOT missing (configfs/libcomposite not loaded?)"
@@ -67,7 +68,7 @@ gadget_create() {
   echo 1 > "$lun/removable"
   # cdrom and ro must be set before file: the kernel refuses them (EBUSY) once a medium is open.
   echo "$cdrom" > "$lun/cdrom"
-  echo 1 > "$lun/ro"
+  echo "$ro" > "$lun/ro"
   step "lun.0 file=$file"
   echo "$file" > "$lun/file" || fail "writing lun.0/file"
   ln -s "$g/functions/mass_storage.usb0" "$g/configs/c.1/"
