@@ -136,7 +136,8 @@ export class ObjectServer {
   #wireProperties(iface: ServerInterface, includeExplicit: boolean): WireProps {
     const out: WireProps = {};
     for (const p of iface.$spec.properties) {
-      if (p.explicit && !includeExplicit) continue;
+      // As sd-bus: hidden properties never, explicit ones only when asked for by name.
+      if (p.hidden || (p.explicit && !includeExplicit)) continue;
       const value = (iface as unknown as Record<string, unknown>)[p.name];
       out[p.name] = new Variant(p.codec.signature, p.codec.toWire(value, `${iface.$spec.name}.${p.name}`));
     }
