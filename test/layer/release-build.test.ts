@@ -118,6 +118,15 @@ describe('layer: recipe build steps on a release tarball (fixture daemon)', func
     assert.notEqual(result.code, 0, 'a compiler that always fails must fail do_compile');
   });
 
+  it('do_install refuses to run without the daemon bundle, saying so', async () => {
+    const work = { unpackdir: join(dir, 'nobundle/unpack'), dest: join(dir, 'nobundle/image') };
+    prepareUnpackdir(work.unpackdir, tarball);
+    rmSync(join(work.unpackdir, 'package/dist/virtual-mediad.mjs'));
+    const result = await runRecipeTask('do_install', work, hostToolchain);
+    assert.notEqual(result.code, 0);
+    assert.match(result.output, /daemon bundle not built yet/);
+  });
+
   describe('host build, do_install and start from the staging root', function () {
     const work = { unpackdir: '', dest: '' };
 
