@@ -243,7 +243,8 @@ describe('layer: structure (yocto-check-layer rules)', () => {
 
     it('runs on nodejs with nbdkit and nbd-client, CIFS behind PACKAGECONFIG', () => {
       assert.deepEqual(value(recipe, 'RDEPENDS:${PN}')?.split(' '), ['nodejs', 'nbdkit', 'nbd-client']);
-      assert.match(recipe, /^PACKAGECONFIG\[cifs\] = /m);
+      assert.match(recipe, /^PACKAGECONFIG\[cifs\] = ",,,cifs-utils util-linux-mount,kernel-module-cifs"$/m, 'mount -t cifs -o credentials= needs mount.cifs');
+      assert.match(recipe, /^PACKAGECONFIG \?\?= "cifs"$/m);
       assert.match(recipe, /^DEPENDS = "nodejs-native"$/m);
       assert.doesNotMatch(recipe, /^inherit .*\ballarch\b/m, 'it ships a native addon, so it cannot be allarch');
     });

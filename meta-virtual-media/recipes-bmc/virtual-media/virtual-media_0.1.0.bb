@@ -47,10 +47,13 @@ VIRTUAL_MEDIA_NODE_GYP = "${STAGING_LIBDIR_NATIVE}/node_modules/npm/node_modules
 #   VIRTUAL_MEDIA_CONFIG:mymachine = "${UNPACKDIR}/virtual-media.json"
 VIRTUAL_MEDIA_CONFIG ?= "${S}/config/virtual-media.json"
 
-# Legacy SMB images are mounted with the kernel CIFS client (mount(2), no
-# mount.cifs helper). With cifs off the image has no CIFS module pulled in.
+# Legacy SMB images: the daemon runs "mount -t cifs ... -o credentials=FILE",
+# which needs util-linux's mount (it hands cifs to /sbin/mount.cifs; busybox
+# mount may not) and mount.cifs from cifs-utils, plus the kernel CIFS client
+# (built in by virtual-media.cfg on ASPEED, a module elsewhere). Without
+# cifs, smb:// images fail to mount and nothing of the above is installed.
 PACKAGECONFIG ??= "cifs"
-PACKAGECONFIG[cifs] = ",,,,kernel-module-cifs"
+PACKAGECONFIG[cifs] = ",,,cifs-utils util-linux-mount,kernel-module-cifs"
 
 do_configure[noexec] = "1"
 
