@@ -8,13 +8,24 @@ GADGET_ROOT=/sys/kernel/config/usb_gadget
 # children (foreground, no fork); sets NBDKIT_PID and NBD_CLIENT_PID.
 nbd_attach() {
   local image=$1 socket=$2 nbd=$3
-  step "start nbdkit on $socket"
+  nbdkit_start "$socket" file file="$image"
+  nbd_client_start "$socket" "$nbd"
+}
+
+# nbdkit_start SOCKET NBDKIT_ARGS...: nbdkit in the foreground on SOCKET; sets NBDKIT_PID.
+nbdkit_start() {
+  local socket=$1; shift
+  step "start nbdkit on $socket: $*"
   rm -f "$socket"
-  nbdkit --foreground --unix "$socket" file file="$image" &
+  nbdkit --foreground --unix "$socket" "$@" &
   NBDKIT_PID=$!
   on_exit "kill $NBDKIT_PID; wait $NBDKIT_PID"
   wait_for 30 "nbdkit socket $socket" test -S "$socket"
+}
 
+# nbd_client_start SOCKET NBDDEV: attaches NBDDEV; sets NBD_CLIENT_PID.
+nbd_client_start() {
+  local socket=$1 nbd=$2
   step "nbd-client $nbd"
   # 3.24: -unix takes the socket path; -n stays in the foreground; -L uses the
   # ioctl interface (no netlink), so the process lives as long as the device.

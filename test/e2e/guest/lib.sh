@@ -35,15 +35,21 @@ measure() {
   printf '%s:%s\n' "$(json_str "$1")" "$2" >> "${E2E_MEASURE_FILE:-/dev/null}"
 }
 
-# wait_for SECONDS DESCRIPTION COMMAND...: polls every 0.1 s until COMMAND succeeds.
+# wait_for SECONDS DESCRIPTION COMMAND...: polls every E2E_POLL_S (0.1 s) until COMMAND succeeds.
 wait_for() {
   local seconds=$1 what=$2; shift 2
   local deadline=$(( $(now_ms) + seconds * 1000 ))
   until "$@"; do
     [ "$(now_ms)" -lt "$deadline" ] || fail "timed out after ${seconds}s waiting for $what"
-    sleep 0.1
+    sleep "${E2E_POLL_S:-0.1}"
   done
 }
+
+# median N...: the middle value (lower middle for an even count).
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+# json_array N...: [N,N,...] of numbers.
+json_array() { local IFS=,; printf '[%s]' "$*"; }
 
 # Cleanup actions run in reverse order when the scenario exits, pass or fail.
 E2E_CLEANUP=()

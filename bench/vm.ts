@@ -1,0 +1,139 @@
+// VM bench: the real data path in one qemu boot of Debian's kernel (see
+// test/e2e/README.md), measured side by side:
+//  (a) USB-disk read rate of the hand-built path vs the raw /dev/nbdN under it;
+//  (b) by-hand shell path "mount" -> USB disk visible (baseline for the
+//      daemon's Mount -> Completion, target daemon <= 1.2x);
+//  (c) HTTPS streaming with added latency: nbdkit curl plain vs with filters
+//      (target best >= 2x plain). The best filter set is named in the result.
+// Run alone: npx tsx bench/vm.ts
+import { pathToFileURL } from 'node:url';
+import { buildPatchedMassStorageModule } from '../test/kernel/build-module.js';
+import { scenariosScript, verboseConsole } from '../test/e2e/vm/guest-scripts.js';
+import { runInVm, type GuestResult } from '../test/e2e/vm/run-in-vm.js';
+
+export interface BenchResult {
+  name: string;
+  value: number;
+  unit: string;
+  baseline?: number;
+  ratio?: number;
+  target?: number;
+  pass?: boolean;
+  /** Free text: what the number means, the winning variant. */
+  note?: string;
+}
+
+const SCENARIOS = ['bench-read', 'bench-mount', 'bench-https'];
+/** HTTPS variants the guest measures (name as the guest reports it, with + -> _). */
+export const HTTPS_VARIANTS: Record<string, string> = {
+  plain: 'nbdkit curl',
+  readahead: 'nbdkit --filter=readahead curl',
+  cache4M: 'nbdkit --filter=cache curl cache-min-block-size=4M cache-on-read=true cache-max-size=64M',
+  readahead_cache: 'nbdkit --filter=readahead --filter=cache curl cache-on-read=true cache-max-size=64M',
+  readahead_cache4M:
+    'nbdkit --filter=readahead --filter=cache curl cache-min-block-size=4M cache-on-read=true cache-max-size=64M',
+  'cache4M-max16M': 'nbdkit --filter=cache curl cache-min-block-size=4M cache-on-read=true cache-max-size=16M',
+};
+
+const round = (n: number, digits = 2): number => Math.round(n * 10 ** digits) / 10 ** digits;
+
+function num(r: GuestResult, key: string): number {
+  const v = Number(r[key]);
+  if (!Number.isFinite(v)) throw new Error(`scenario ${r.scenario}: no number for ${key} (${JSON.stringify(r)})`);
+  return v;
+}
+
+/** Converts the guest's result lines into bench results (exported for tests). */
+export function benchResults(results: GuestResult[]): BenchResult[] {
+  const get = (name: string): GuestResult => {
+    const r = results.find((x) => x.scenario === name);
+    if (!r) throw new Error(`VM bench: no result for ${name}`);
+    if (r.pass !== true) throw new Error(`VM bench: ${name} failed: ${r.reason}`);
+    return r;
+  };
+  const out: BenchResult[] = [];
+
+  const read = get('bench-read');
+  const usb = num(read, 'usbReadMiBps');
+  const nbd = num(read, 'nbdReadMiBps');
+  out.push(
+    { name: 'vm.read.nbd_raw', value: nbd, unit: 'MiB/s', note: `/dev/nbdN, O_DIRECT 1 MiB reads, ${num(read, 'imageMiB')} MiB, file plugin` },
+    {
+      name: 'vm.read.usb_disk',
+      value: usb,
+      unit: 'MiB/s',
+      baseline: nbd,
+      ratio: round(usb / nbd),
+      note: 'USB disk through gadget + dummy_hcd over the same /dev/nbdN (ratio = usb / raw nbd)',
+    },
+  );
+
+  const mount = get('bench-mount');
+  for (const kind of ['file', 'https']) {
+    out.push(
+      {
+        name: `vm.script_mount.${kind}.usb_disk_visible`,
+        value: num(mount, `${kind}UsbDiskVisibleMs`),
+        unit: 'ms',
+        note: `by-hand shell path, ${kind} image: nbdkit start -> USB disk with size (baseline for daemon Mount -> Completion, target <= 1.2x)`,
+      },
+      { name: `vm.script_mount.${kind}.gadget_bound`, value: num(mount, `${kind}GadgetBoundMs`), unit: 'ms' },
+      { name: `vm.script_mount.${kind}.nbd_ready`, value: num(mount, `${kind}NbdReadyMs`), unit: 'ms' },
+    );
+  }
+
+  const https = get('bench-https');
+  const plain = num(https, 'plainMiBps');
+  const measured = Object.keys(HTTPS_VARIANTS).filter((k) => Number.isFinite(Number(https[`${k}MiBps`])));
+  let best = 'plain';
+  for (const k of measured) {
+    const rate = num(https, `${k}MiBps`);
+    const requests = Number(https[`${k}HttpRequests`]);
+    out.push({
+      name: `vm.https.${k}`,
+      value: rate,
+      unit: 'MiB/s',
+      ...(k === 'plain' ? {} : { baseline: plain, ratio: round(rate / plain) }),
+      note: `${HTTPS_VARIANTS[k]}; ${requests} HTTP requests for ${num(https, 'imageMiB')} MiB; latency via ${String(https.latency)}`,
+    });
+    if (rate > num(https, `${best}MiBps`)) best = k;
+  }
+  const bestRate = num(https, `${best}MiBps`);
+  out.push({
+    name: 'vm.https.best_vs_plain',
+    value: round(bestRate / plain),
+    unit: 'x',
+    baseline: plain,
+    ratio: round(bestRate / plain),
+    target: 2,
+    pass: bestRate / plain >= 2,
+    note: `best: ${best} = ${HTTPS_VARIANTS[best]}`,
+  });
+  return out;
+}
+
+export async function run(): Promise<BenchResult[]> {
+  const module = await buildPatchedMassStorageModule();
+  const vm = await runInVm({
+    script: scenariosScript(SCENARIOS),
+    timeoutMs: 600_000,
+    replaceModules: { usb_f_mass_storage: module.ko },
+    onLine: verboseConsole('bench'),
+  });
+  const results = benchResults(vm.results);
+  results.unshift({ name: 'vm.boot_to_script', value: vm.timings.bootToScriptMs ?? NaN, unit: 'ms', note: `accel ${vm.accel}, kernel ${vm.kernelVersion}` });
+  results.push({ name: 'vm.total', value: vm.timings.totalMs, unit: 'ms', note: 'one boot for all VM bench parts' });
+  return results;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  run().then(
+    (results) => {
+      for (const r of results) process.stdout.write(`${JSON.stringify(r)}\n`);
+    },
+    (err: unknown) => {
+      process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,137 @@
+// A tiny static HTTPS server for the e2e scenarios and the VM bench: serves
+// the files of one directory with single-range support (what nbdkit's curl
+// plugin asks for), optional HTTP basic auth and an optional per-request delay.
+//
+//   node --import tsx https-static-server.ts --root DIR --cert CERT --key KEY
+//        [--port N (0 = any)] [--port-file FILE] [--auth-file FILE (user\0password)]
+//        [--delay-ms N] [--log-file FILE]
+//
+// Writes the port it listens on to --port-file once listening (atomically).
+// The log file gets one JSON line per request (method, range, status, bytes).
+import { appendFileSync, createReadStream, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { createServer, type ServerOptions } from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { timingSafeEqual } from 'node:crypto';
+import { join, normalize, sep } from 'node:path';
+import { parseArgs } from 'node:util';
+
+const { values } = parseArgs({
+  options: {
+    root: { type: 'string' },
+    cert: { type: 'string' },
+    key: { type: 'string' },
+    port: { type: 'string', default: '0' },
+    'port-file': { type: 'string' },
+    'auth-file': { type: 'string' },
+    'delay-ms': { type: 'string', default: '0' },
+    'log-file': { type: 'string' },
+  },
+});
+if (!values.root || !values.cert || !values.key) {
+  process.stderr.write('usage: https-static-server --root DIR --cert CERT --key KEY [--port N] [--port-file F] [--auth-file F] [--delay-ms N] [--log-file F]\n');
+  process.exit(2);
+}
+const root = values.root;
+const delayMs = Number(values['delay-ms']);
+
+// "user\0password" (a trailing \0 or newline is ignored): never in argv.
+function loadExpectedAuth(file: string | undefined): Buffer | undefined {
+  if (!file) return undefined;
+  const [user, password] = readFileSync(file, 'utf8').replace(/[\0\n]+$/, '').split('\0');
+  if (user === undefined || password === undefined) throw new Error(`auth file ${file} is not user\\0password`);
+  return Buffer.from(`Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`);
+}
+const expectedAuth = loadExpectedAuth(values['auth-file']);
+
+function authorized(req: IncomingMessage): boolean {
+  if (!expectedAuth) return true;
+  const got = Buffer.from(req.headers.authorization ?? '');
+  return got.length === expectedAuth.length && timingSafeEqual(got, expectedAuth);
+}
+
+function log(entry: Record<string, unknown>): void {
+  if (values['log-file']) appendFileSync(values['log-file'], `${JSON.stringify(entry)}\n`);
+}
+
+function resolveFile(url: string | undefined): string | undefined {
+  const path = decodeURIComponent(new URL(url ?? '/', 'https://x').pathname);
+  const full = normalize(join(root, path));
+  if (full !== root && !full.startsWith(root.endsWith(sep) ? root : root + sep)) return undefined;
+  return full;
+}
+
+// One "bytes=a-b" / "bytes=a-" / "bytes=-n" range; undefined = not satisfiable or not understood.
+function parseRange(header: string, size: number): { start: number; end: number } | undefined {
+  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!m || (m[1] === '' && m[2] === '')) return undefined;
+  let start: number;
+  let end: number;
+  if (m[1] === '') {
+    start = Math.max(0, size - Number(m[2]));
+    end = size - 1;
+  } else {
+    start = Number(m[1]);
+    end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
+  }
+  if (start > end || start >= size) return undefined;
+  return { start, end };
+}
+
+function handle(req: IncomingMessage, res: ServerResponse): void {
+  const entry: Record<string, unknown> = { method: req.method, url: req.url, range: req.headers.range };
+  const finish = (status: number, headers: Record<string, string | number> = {}, body?: string): void => {
+    res.writeHead(status, headers);
+    res.end(body);
+    log({ ...entry, status, bytes: 0 });
+  };
+  if (req.method !== 'GET' && req.method !== 'HEAD') return finish(405, { Allow: 'GET, HEAD' });
+  if (!authorized(req)) return finish(401, { 'WWW-Authenticate': 'Basic realm="virtual-media-e2e"' });
+  const file = resolveFile(req.url);
+  let size: number;
+  try {
+    if (!file) throw new Error('outside root');
+    const st = statSync(file);
+    if (!st.isFile()) throw new Error('not a file');
+    size = st.size;
+  } catch {
+    return finish(404);
+  }
+  const range = req.headers.range ? parseRange(req.headers.range, size) : { start: 0, end: size - 1 };
+  if (!range) return finish(416, { 'Content-Range': `bytes */${size}` });
+  const status = req.headers.range ? 206 : 200;
+  const length = size === 0 ? 0 : range.end - range.start + 1;
+  const headers: Record<string, string | number> = {
+    'Accept-Ranges': 'bytes',
+    'Content-Length': length,
+    'Content-Type': 'application/octet-stream',
+    'Last-Modified': new Date(0).toUTCString(),
+  };
+  if (status === 206) headers['Content-Range'] = `bytes ${range.start}-${range.end}/${size}`;
+  res.writeHead(status, headers);
+  if (req.method === 'HEAD' || length === 0) {
+    res.end();
+    log({ ...entry, status, bytes: 0 });
+    return;
+  }
+  createReadStream(file as string, { start: range.start, end: range.end })
+    .on('error', () => res.destroy())
+    .on('end', () => log({ ...entry, status, bytes: length }))
+    .pipe(res);
+}
+
+const options: ServerOptions = { cert: readFileSync(values.cert), key: readFileSync(values.key) };
+const server = createServer(options, (req, res) => {
+  if (delayMs > 0) setTimeout(() => handle(req, res), delayMs);
+  else handle(req, res);
+});
+server.keepAliveTimeout = 60_000;
+server.listen(Number(values.port), '127.0.0.1', () => {
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  if (values['port-file']) {
+    writeFileSync(`${values['port-file']}.tmp`, `${port}\n`);
+    renameSync(`${values['port-file']}.tmp`, values['port-file']);
+  }
+  process.stderr.write(`https-static-server: serving ${root} on https://127.0.0.1:${port}/\n`);
+});
+for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => server.close(() => process.exit(0)));
