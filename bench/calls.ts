@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import dbusNext from 'dbus-next';
-import * as rt from '../codegen/runtime/index.js';
+import type * as rt from '../codegen/runtime/index.js';
 import { generate } from '../codegen/src/generate.js';
 import { writeOutput } from '../codegen/src/output.js';
 import { startPrivateBus } from '../test/support/private-bus.js';
@@ -48,6 +48,8 @@ signals:
 `;
 
 /** Generates the benchmark interface with pdi-tsgen and loads its server and client classes. */
+// BENCH_RUNTIME=/abs/path/index.ts measures a modified copy of the runtime (for trying optimisations).
+const RUNTIME_ENTRY = process.env.BENCH_RUNTIME || runtimeEntry;
 type EchoProps = { Counter: number };
 type GeneratedServer = abstract new (options?: rt.ServerOptions<EchoProps>) => rt.ServerInterface<EchoProps> & { emitPing(seq: number): void };
 type GeneratedClient = new (connection: rt.Connection, service: string, path: string) => {
@@ -61,7 +63,7 @@ async function loadGenerated(): Promise<{ Server: GeneratedServer; Client: Gener
   mkdirSync(join(dir, 'yaml/net/example/Bench'), { recursive: true });
   writeFileSync(join(dir, 'yaml/net/example/Bench/Echo.interface.yaml'), YAML);
   const out = join(dir, 'gen');
-  const result = generate({ root: join(dir, 'yaml'), runtime: { entry: runtimeEntry, outputRoot: out } });
+  const result = generate({ root: join(dir, 'yaml'), runtime: { entry: RUNTIME_ENTRY, outputRoot: out } });
   if (result.diagnostics.length) throw new Error(JSON.stringify(result.diagnostics));
   writeOutput({ code: out }, result.files);
   const server = await import(pathToFileURL(join(out, 'net/example/Bench/Echo/server.ts')).href);
@@ -108,6 +110,7 @@ export interface Bench {
 
 /** Both pairs on one private bus, ready to call. */
 export async function setup(): Promise<Bench> {
+  const runtime = (await import(pathToFileURL(RUNTIME_ENTRY).href)) as typeof rt;
   const { Server, Client } = await loadGenerated();
   const bus = await startPrivateBus();
   const closers: (() => Promise<void> | void)[] = [];
@@ -117,16 +120,16 @@ export async function setup(): Promise<Bench> {
   };
   try {
     // Generated pair.
-    const genServerConn = await rt.Connection.open({ address: bus.address });
-    const genClientConn = await rt.Connection.open({ address: bus.address });
+    const genServerConn = await runtime.Connection.open({ address: bus.address });
+    const genClientConn = await runtime.Connection.open({ address: bus.address });
     closers.push(() => genClientConn.close(), () => genServerConn.close());
-    const objects = new rt.ObjectServer(genServerConn, { log: rt.silentLogger });
+    const objects = new runtime.ObjectServer(genServerConn, { log: runtime.silentLogger });
     class GenEcho extends Server {
       Echo(text: string, count: number): [string, number] {
         return [text, count];
       }
     }
-    const genServer = new GenEcho({ log: rt.silentLogger });
+    const genServer = new GenEcho({ log: runtime.silentLogger });
     objects.add('/bench/generated', genServer);
     await genServerConn.requestName('net.example.Bench.Generated');
     const genClient = new Client(genClientConn, 'net.example.Bench.Generated', '/bench/generated');
