@@ -1,7 +1,7 @@
 // pdi-tsgen as a user runs it: a fresh process per command, exit codes,
 // what goes to stdout and stderr, files written, checked and removed.
 import { strict as assert } from 'node:assert';
-import { cpSync, existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { listInterfaces, loadCorpus } from '../../../codegen/src/parse/index.js';
 import type { Corpus } from '../../../codegen/src/model.js';
@@ -229,6 +229,20 @@ describe('pdi-tsgen command line', function () {
       for (const f of foreign) assert.ok(interfaces.has(f), `${f} came along`);
       const { code, output } = await typeCheck(dir);
       assert.equal(code, 0, output);
+    });
+
+    it('without --runtime, the bindings import meta-virtual-media/runtime, and that resolves in a project that installed the package', async () => {
+      // A consumer project with this package in node_modules (as npm install would link it).
+      const dir = scratchDir('test-codegen-cli/consumer');
+      mkdirSync(join(dir, 'node_modules'));
+      symlinkSync(repoRoot, join(dir, 'node_modules', 'meta-virtual-media'));
+      writeFileSync(join(dir, 'package.json'), JSON.stringify({ type: 'module', dependencies: { 'meta-virtual-media': '*' } }));
+      const r = await runCli(['generate', '--root', 'interfaces', '--out', join(dir, 'bindings')]);
+      assert.equal(r.code, 0, r.stderr);
+      const server = readFileSync(join(dir, 'bindings/xyz/openbmc_project/VirtualMedia/Proxy/server.ts'), 'utf8');
+      assert.match(server, /from 'meta-virtual-media\/runtime'/);
+      const { code, output } = await typeCheck(dir);
+      assert.equal(code, 0, `the default runtime import does not resolve (package.json has no "./runtime" export?):\n${output.split('\n').slice(0, 5).join('\n')}`);
     });
 
     it('generate of an interface that does not exist fails with the name, exit 1', async () => {
