@@ -1,7 +1,7 @@
 // Runs the real busctl against a private bus and reads its output; plus the
 // introspection busctl should show, worked out from the parsed YAML with the
 // rules sdbus++/sd-bus apply (written here independently of the generator).
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { InterfaceDef, TypeNode } from '../../../codegen/src/model.js';
 import { requireCommand } from '../../support/require-command.js';
@@ -140,4 +140,50 @@ export function actualRows(rows: IntrospectRow[]): Omit<IntrospectRow, 'value'>[
     out.push({ name: r.name, type: r.type, signature: signatureText, flags: r.flags });
   }
   return out.sort((a, b) => `${a.type} ${a.name}`.localeCompare(`${b.type} ${b.name}`));
+}
+
+export interface MonitoredMessage {
+  type: string;
+  path: string;
+  interface: string;
+  member: string;
+  payload: { type: string; data: any[] };
+}
+
+/**
+ * `busctl monitor --json=short SERVICE` in the background. busctl needs a
+ * moment to become a monitor, so `until` repeats an action until a matching
+ * message has been seen.
+ */
+export function monitor(address: string, service: string) {
+  const path = requireCommand('busctl', 'systemd');
+  const child = spawn(path, [`--address=${address}`, '--json=short', 'monitor', service], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let buffer = '';
+  const messages: MonitoredMessage[] = [];
+  child.stdout.on('data', (d: Buffer) => {
+    buffer += d.toString();
+    const lines = buffer.split('\n');
+    buffer = lines.pop()!;
+    for (const line of lines) if (line.startsWith('{')) messages.push(JSON.parse(line) as MonitoredMessage);
+  });
+  return {
+    messages,
+    async until(action: () => Promise<unknown>, seen: (m: MonitoredMessage) => boolean, ms = 5000): Promise<MonitoredMessage> {
+      const end = Date.now() + ms;
+      for (;;) {
+        await action();
+        await new Promise((r) => setTimeout(r, 100));
+        const hit = messages.find(seen);
+        if (hit) return hit;
+        if (Date.now() > end) throw new Error(`busctl monitor saw no matching message; saw ${messages.map((m) => m.member).join(', ')}`);
+      }
+    },
+    stop(): Promise<void> {
+      return new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill();
+      });
+    },
+  };
 }

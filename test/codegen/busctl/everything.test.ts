@@ -7,8 +7,8 @@ import * as rt from '../../../codegen/runtime/index.js';
 import { loadCorpus } from '../../../codegen/src/parse/index.js';
 import type { InterfaceDef } from '../../../codegen/src/model.js';
 import { repoRoot } from '../corpus/corpus-helpers.js';
-import { MANAGER, OBJECT, SERVICE, startFixture, type Fixture } from '../roundtrip/everything-service.js';
-import { actualRows, busctl, busctlJson, busctlOk, expectedRows, parseIntrospect } from './busctl.js';
+import { Everything, MANAGER, OBJECT, SERVICE, startFixture, type Fixture } from '../roundtrip/everything-service.js';
+import { actualRows, busctl, busctlJson, busctlOk, expectedRows, monitor, parseIntrospect } from './busctl.js';
 
 const EVERYTHING = 'net.example.Test.Everything';
 const FOREIGN = 'net.example.Test.Foreign';
@@ -192,6 +192,61 @@ describe('busctl against the generated Everything server', function () {
       assert.notEqual(badEnum.code, 0);
       assert.equal(f.service.Writable, 'hello');
       assert.equal(f.service.Color, 'Green');
+    });
+  });
+
+  describe('busctl monitor', () => {
+    it('sees the typed signal and one PropertiesChanged per turn: changed values, invalidated names, const ones not announced', async () => {
+      const m = monitor(address, SERVICE);
+      try {
+        let n = 0;
+        const happened = await m.until(() => f.client.Poke(`watched ${++n}`), (x) => x.member === 'Happened');
+        const text = happened.payload.data[0] as string;
+        assert.match(text, /^watched \d+$/);
+        assert.equal(happened.interface, EVERYTHING);
+        assert.equal(happened.path, OBJECT);
+        assert.deepEqual(happened.payload, { type: 'ssa{sv}', data: [text, 'net.example.Test.Everything.Color.Blue', { n: { type: 'x', data: 42 } }] });
+        // The changes Poke made are flushed in one PropertiesChanged just before its signal.
+        const changes = m.messages.filter((x) => x.member === 'PropertiesChanged' && x.payload.data[0] === EVERYTHING);
+        const before = m.messages.slice(0, m.messages.indexOf(happened)).filter((x) => x.member === 'PropertiesChanged');
+        const last = before.at(-1)!;
+        assert.ok(last, 'a PropertiesChanged came before the signal');
+        assert.equal(last.payload.type, 'sa{sv}as');
+        assert.deepEqual(Object.keys(last.payload.data[1]).sort(), ['ReadOnly', 'Writable']);
+        assert.deepEqual(last.payload.data[1].Writable, { type: 's', data: text });
+        assert.deepEqual(last.payload.data[2], ['Invalidating']);
+        // Poke also bumps the const property: never announced.
+        assert.ok(!changes.some((c) => 'Constant' in c.payload.data[1] || c.payload.data[2].includes('Constant')));
+      } finally {
+        await m.stop();
+      }
+    });
+
+    it('sees InterfacesAdded and InterfacesRemoved from the ObjectManager when objects come and go', async () => {
+      const m = monitor(address, SERVICE);
+      const extra = `${MANAGER}/extra`;
+      try {
+        let n = 0;
+        const added = await m.until(
+          async () => {
+            f.objects.remove(extra);
+            f.objects.add(extra, new Everything([]));
+            n++;
+          },
+          (x) => x.member === 'InterfacesAdded',
+        );
+        assert.equal(added.path, MANAGER);
+        assert.equal(added.interface, 'org.freedesktop.DBus.ObjectManager');
+        assert.equal(added.payload.type, 'oa{sa{sv}}');
+        assert.equal(added.payload.data[0], extra);
+        assert.deepEqual(added.payload.data[1][EVERYTHING].Writable, { type: 's', data: 'hello' });
+        assert.ok(!('Explicit' in added.payload.data[1][EVERYTHING]), 'explicit properties are not in InterfacesAdded');
+        const removed = await m.until(async () => f.objects.remove(extra), (x) => x.member === 'InterfacesRemoved');
+        assert.deepEqual(removed.payload, { type: 'oas', data: [extra, [EVERYTHING]] });
+        assert.ok(n >= 1);
+      } finally {
+        await m.stop();
+      }
     });
   });
 
