@@ -1,8 +1,8 @@
 // The secret bmcweb passes with Legacy.Mount: the read end of a pipe carrying
 // `user\0password\0`. Read with a size bound and a deadline (a writer that
 // never closes must not hang the daemon), parsed strictly, never logged.
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { Socket } from 'node:net';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { sleep } from '../util/abortable.js';
 
 export interface Credentials {
   readonly user: string;
@@ -44,8 +44,9 @@ export async function readSecretFd(fd: number): Promise<Credentials> {
   const st = fstatSync(fd);
   if (st.isFile()) return parseSecret(readBoundedSync(fd));
   if (!st.isFIFO() && !st.isSocket()) throw new CredentialsError('the credentials descriptor is not a pipe, socket or file');
-  const own = openSync(`/proc/self/fd/${fd}`, 'r');
-  return parseSecret(await readStream(own));
+  // O_NONBLOCK: opening a pipe for reading blocks until it has a writer.
+  const own = openSync(`/proc/self/fd/${fd}`, constants.O_RDONLY | constants.O_NONBLOCK);
+  return parseSecret(await readNonBlocking(own));
 }
 
 function readBoundedSync(fd: number): Buffer {
@@ -58,30 +59,32 @@ function readBoundedSync(fd: number): Buffer {
   }
 }
 
-function readStream(fd: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    let socket: Socket;
-    try {
-      socket = new Socket({ fd, readable: true, writable: false });
-    } catch (e) {
-      closeSync(fd);
-      return reject(new CredentialsError('the credentials descriptor cannot be read'));
+/**
+ * Non-blocking reads until EOF (every writer closed), polling on EAGAIN.
+ * libuv's pipe handle misses EOF on a FIFO with no writers, and a blocking
+ * read would tie up a thread for as long as a writer keeps the pipe open.
+ */
+async function readNonBlocking(fd: number): Promise<Buffer> {
+  const deadline = Date.now() + READ_DEADLINE_MS;
+  const buf = Buffer.alloc(MAX_SECRET_BYTES + 1);
+  let n = 0;
+  try {
+    for (;;) {
+      let got: number;
+      try {
+        got = readSync(fd, buf, n, buf.length - n, null);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw new CredentialsError('the credentials descriptor cannot be read');
+        if (Date.now() > deadline) throw new CredentialsError(`the credentials were not sent within ${READ_DEADLINE_MS / 1000} s`);
+        await sleep(10);
+        continue;
+      }
+      if (got === 0) return Buffer.from(buf.subarray(0, n));
+      n += got;
+      if (n > MAX_SECRET_BYTES) throw new CredentialsError(`the credentials are longer than ${MAX_SECRET_BYTES} bytes`);
     }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const finish = (err: Error | undefined) => {
-      clearTimeout(timer);
-      socket.destroy();
-      if (err) reject(err);
-      else resolve(Buffer.concat(chunks));
-    };
-    const timer = setTimeout(() => finish(new CredentialsError('the credentials were not sent within 2 s')), READ_DEADLINE_MS);
-    socket.on('data', (chunk: Buffer) => {
-      chunks.push(chunk);
-      size += chunk.length;
-      if (size > MAX_SECRET_BYTES) finish(new CredentialsError(`the credentials are longer than ${MAX_SECRET_BYTES} bytes`));
-    });
-    socket.on('end', () => finish(undefined));
-    socket.on('error', () => finish(new CredentialsError('the credentials descriptor cannot be read')));
-  });
+  } finally {
+    closeSync(fd);
+    buf.fill(0);
+  }
 }
