@@ -30,7 +30,7 @@ export class Child {
   constructor(command: string, args: readonly string[], readonly options: ChildOptions) {
     const extra = (options.secretFds ?? []).map(() => 'pipe' as const);
     const stdio: StdioOptions = ['ignore', 'pipe', 'pipe', ...extra];
-    this.#process = spawn(command, args, { stdio, detached: false });
+    this.#process = spawn(command, args, { stdio, detached: false, env: childEnvironment() });
     const { label, log } = options;
     for (const stream of [this.#process.stdout, this.#process.stderr]) {
       if (!stream) continue;
@@ -72,6 +72,17 @@ export class Child {
     clearTimeout(timer);
     return exit;
   }
+}
+
+/**
+ * Children get a small, known environment: mount.cifs would take a user name
+ * from USER and a password from PASSWD, and curl a proxy from https_proxy, if
+ * the daemon's environment happened to carry them.
+ */
+export function childEnvironment(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' };
+  if (process.env.TMPDIR) env.TMPDIR = process.env.TMPDIR;
+  return env;
 }
 
 function signalNumber(signal: NodeJS.Signals | null): number {
