@@ -3,7 +3,7 @@
 // `EndPointId` spelled as in the PDI YAML).
 import { posix } from 'node:path';
 import { ALLOWED_BLOCK_SIZES, DEFAULT_BLOCK_SIZE, DEFAULT_NBD_TIMEOUT } from './defaults.js';
-import { describe, type FieldReader } from './reader.js';
+import { describe, join, type FieldReader } from './reader.js';
 import { Mode, type MountPointConfig } from './types.js';
 
 const MOUNT_POINT_KEYS = ['EndpointId', 'EndPointId', 'Mode', 'NBDDevice', 'UnixSocket', 'Timeout', 'BlockSize'];
@@ -24,7 +24,7 @@ export function parseMountPoints(r: FieldReader, raw: unknown, runDir: string): 
   if (entries.length === 0) r.problem('MountPoints', 'must define at least one mount point');
   const out: MountPointConfig[] = [];
   for (const [id, value] of entries) {
-    const path = `MountPoints.${id}`;
+    const path = join('MountPoints', id);
     if (!ID.test(id)) r.problem(path, 'the id must be 1-64 characters of A-Z, a-z, 0-9 and _ (it becomes a D-Bus path element)');
     if (!r.isObject(value)) {
       r.problem(path, `must be an object, got ${describe(value)}`);
@@ -58,7 +58,10 @@ function parseOne(r: FieldReader, id: string, obj: Record<string, unknown>, path
   if (mode === Mode.Proxy && endpointId === '') r.problem(`${path}.EndpointId`, 'is required for a proxy mount point (bmcweb serves /nbd/<id> from it)');
 
   const nbdDevice = match ? match[1]! : 'nbd0';
-  const unixSocket = r.absolutePath(obj, 'UnixSocket', path, posix.join(runDir, `${nbdDevice}.sock`));
+  const before = r.problems.length;
+  const given = r.absolutePath(obj, 'UnixSocket', path, posix.join(runDir, `${nbdDevice}.sock`));
+  // An invalid socket is reported once, not again as a clash of its fallback with another mount point.
+  const unixSocket = r.problems.length > before ? '' : given;
   // sun_path holds 108 bytes including the NUL.
   if (Buffer.byteLength(unixSocket) > 107) r.problem(`${path}.UnixSocket`, 'is longer than a unix socket path may be (107 bytes)');
   const timeout = r.integer(obj, 'Timeout', path, 1, 3600, DEFAULT_NBD_TIMEOUT);
@@ -74,8 +77,9 @@ function reportDuplicates(r: FieldReader, mps: MountPointConfig[], key: (m: Moun
   const seen = new Map<string, string>();
   for (const mp of mps) {
     const k = key(mp);
+    if (k === '') continue;
     const first = seen.get(k);
-    if (first !== undefined) r.problem(`MountPoints.${mp.id}.${field}`, `${JSON.stringify(k)} is already used by MountPoints.${first}`);
+    if (first !== undefined) r.problem(join(join('MountPoints', mp.id), field), `${JSON.stringify(k)} is already used by ${join('MountPoints', first)}`);
     else seen.set(k, mp.id);
   }
 }

@@ -94,8 +94,10 @@ export class FieldReader {
   }
 }
 
+/** `a.b` for plain keys; odd keys (empty, dots, spaces) quoted so the path stays unambiguous. */
 export function join(path: string, key: string): string {
-  return path ? `${path}.${key}` : key;
+  const k = /^[A-Za-z0-9_]+$/.test(key) ? key : JSON.stringify(key);
+  return path ? `${path}.${k}` : k;
 }
 
 export function describe(value: unknown): string {
