@@ -104,7 +104,9 @@ describe('daemon: configuration', () => {
   });
 
   it('refuses non-JSON, non-objects and a config without mount points', () => {
-    assert.match(parseConfig('{').ok ? '' : formatProblems((parseConfig('{') as { problems: never[] }).problems)[0]!, /^config: \(file\): is not valid JSON/);
+    const broken = parseConfig('{');
+    assert.ok(!broken.ok);
+    assert.match(formatProblems(broken.problems)[0]!, /^config: \(file\): is not valid JSON/);
     assert.deepEqual(problemsOf([]), ['config: (file): must hold a JSON object, got an array']);
     assert.deepEqual(problemsOf({}), ['config: MountPoints: is required (an object mapping mount point ids to their settings)']);
     assert.deepEqual(problemsOf({ MountPoints: {} }), ['config: MountPoints: must define at least one mount point']);
