@@ -12,4 +12,4 @@ if (existsSync(compiled)) {
   register();
   cli = await import(new URL('../codegen/src/cli.ts', import.meta.url).href);
 }
-process.exitCode = cli.main(process.argv.slice(2));
+cli.runCommand(process.argv.slice(2));

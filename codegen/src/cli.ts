@@ -133,11 +133,16 @@ export function main(argv: string[], print: (s: string) => void = (s) => process
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('/cli.ts') || process.argv[1]?.endsWith('/cli.js')) {
+/** Runs as the `pdi-tsgen` command: this file run directly, or bin/pdi-tsgen.js. */
+export function runCommand(argv: string[]): void {
   // `pdi-tsgen list | head`: a reader that went away is not an error worth a stack trace.
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
     if (e.code !== 'EPIPE') throw e;
     process.exit(process.exitCode ?? 0);
   });
-  process.exitCode = main(process.argv.slice(2));
+  process.exitCode = main(argv);
+}
+
+if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('/cli.ts') || process.argv[1]?.endsWith('/cli.js')) {
+  runCommand(process.argv.slice(2));
 }
