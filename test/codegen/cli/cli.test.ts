@@ -67,12 +67,29 @@ describe('pdi-tsgen command line', function () {
       assert.match(abi.stderr, /--abi must be lp64 or ilp32, not 'sparc64'/);
     });
 
-    it('output into a closed pipe (pdi-tsgen list | head) ends quietly, without an EPIPE crash', async () => {
-      for (const command of ['list', 'errors']) {
-        const r = await runCli([command, '--root', requireCorpus()], { closeStdout: true });
-        noCrash(r.stderr);
-        assert.doesNotMatch(r.stderr, /EPIPE/, `${command}: ${r.stderr.split('\n').slice(0, 6).join('\n')}`);
-      }
+    for (const viaBin of [false, true]) {
+      it(`output into a closed pipe (pdi-tsgen list | head) ends quietly, without an EPIPE crash${viaBin ? ' (bin/pdi-tsgen.js)' : ''}`, async () => {
+        for (const command of ['list', 'errors']) {
+          const r = await runCli([command, '--root', requireCorpus()], { closeStdout: true, viaBin });
+          noCrash(r.stderr);
+          assert.doesNotMatch(r.stderr, /EPIPE/, `${command}: ${r.stderr.split('\n').slice(0, 6).join('\n')}`);
+        }
+      });
+    }
+
+    it('the installed command bin/pdi-tsgen.js behaves like the CLI: help, exit codes, list', async () => {
+      const help = await runCli(['--help'], { viaBin: true });
+      assert.equal(help.code, 0, help.stderr);
+      assert.match(help.stdout, /^Usage: pdi-tsgen/);
+      const unknown = await runCli(['frobnicate'], { viaBin: true });
+      assert.equal(unknown.code, 2);
+      const list = await runCli(['list', '--root', requireCorpus()], { viaBin: true });
+      assert.equal(list.code, 0, list.stderr);
+      assert.equal(list.stdout.trimEnd().split('\n').length, CORPUS_INTERFACES);
+      const root = scratchDir('test-codegen-cli/malformed-bin');
+      writeMalformedTree(root);
+      const bad = await runCli(['validate', '--root', root], { viaBin: true });
+      assert.equal(bad.code, 1);
     });
   });
 

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { repoRoot } from '../corpus/corpus-helpers.js';
 
 export const cliPath = join(repoRoot, 'codegen', 'src', 'cli.ts');
+/** The installed command (package.json "bin"): runs dist/ when built, else the sources through tsx. */
+export const binPath = join(repoRoot, 'bin', 'pdi-tsgen.js');
 
 export interface CliResult {
   code: number | null;
@@ -13,9 +15,10 @@ export interface CliResult {
   stderr: string;
 }
 
-export function runCli(args: string[], options: { cwd?: string; closeStdout?: boolean } = {}): Promise<CliResult> {
+export function runCli(args: string[], options: { cwd?: string; closeStdout?: boolean; viaBin?: boolean } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', cliPath, ...args], {
+    const argv = options.viaBin ? [binPath, ...args] : ['--import', 'tsx', cliPath, ...args];
+    const child = spawn(process.execPath, argv, {
       cwd: options.cwd ?? repoRoot,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
