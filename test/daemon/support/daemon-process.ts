@@ -58,16 +58,18 @@ export class DaemonProcess {
   }
 }
 
-export function spawnDaemon(args: string[], env: NodeJS.ProcessEnv = process.env): DaemonProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env });
+/** Runs the daemon from its sources (through tsx) or, given `bundle`, the production bundle. */
+export function spawnDaemon(args: string[], env: NodeJS.ProcessEnv = process.env, bundle?: string): DaemonProcess {
+  const nodeArgs = bundle ? [bundle, ...args] : ['--import', 'tsx', MAIN, ...args];
+  const child = spawn(process.execPath, nodeArgs, { stdio: ['ignore', 'ignore', 'pipe'], env });
   return new DaemonProcess(child);
 }
 
 /** Writes the config next to the tree and starts the daemon; resolves once it owns its bus name. */
-export async function startDaemon(kernel: FakeKernel, busAddress: string, config: Record<string, unknown>, client: rt.Connection): Promise<DaemonProcess> {
+export async function startDaemon(kernel: FakeKernel, busAddress: string, config: Record<string, unknown>, client: rt.Connection, bundle?: string): Promise<DaemonProcess> {
   const file = join(kernel.root, 'config.json');
   writeFileSync(file, JSON.stringify(config, null, 2));
-  const daemon = spawnDaemon(['--config', file, '--address', busAddress, '--debug']);
+  const daemon = spawnDaemon(['--config', file, '--address', busAddress, '--debug'], process.env, bundle);
   await waitForName(client, daemon, 20_000);
   return daemon;
 }

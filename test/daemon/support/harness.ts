@@ -30,8 +30,8 @@ export class Harness {
     return h;
   }
 
-  async start(mountPoints: Record<string, MountPointJson>, extra: Record<string, unknown> = {}): Promise<DaemonProcess> {
-    this.daemon = await startDaemon(this.kernel, this.bus.address, fakeConfig(this.kernel, mountPoints, extra), this.client);
+  async start(mountPoints: Record<string, MountPointJson>, extra: Record<string, unknown> = {}, bundle?: string): Promise<DaemonProcess> {
+    this.daemon = await startDaemon(this.kernel, this.bus.address, fakeConfig(this.kernel, mountPoints, extra), this.client, bundle);
     return this.daemon;
   }
 

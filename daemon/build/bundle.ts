@@ -1,0 +1,81 @@
+// Builds the production daemon: one ESM file, dist/virtual-mediad.mjs, with
+// dbus-next and the generated bindings inside. usocket (the native addon for
+// unix fd passing) stays outside: it is loaded at run time from the
+// node_modules directory next to the bundle, where the layer installs it.
+// x11 is an optional dbus-next dependency for X11 session buses, never used
+// on a BMC.
+//
+//   npx tsx daemon/build/bundle.ts [--outfile dist/virtual-mediad.mjs] [--no-minify]
+import { build, type Plugin } from 'esbuild';
+import { readFileSync, statSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import { fileURLToPath } from 'node:url';
+
+export interface BundleResult {
+  readonly outfile: string;
+  readonly bytes: number;
+  readonly gzipBytes: number;
+  /** Modules the bundle still loads at run time (esbuild's metafile): built-ins and the externals. */
+  readonly externalImports: readonly string[];
+}
+
+// esbuild turns dbus-next's require() calls into a shim that fails for
+// externals in ESM output; a real require bound to the bundle's location
+// finds usocket in the node_modules beside it.
+const REQUIRE_BANNER = "import { createRequire as __vmCreateRequire } from 'node:module'; const require = __vmCreateRequire(import.meta.url);";
+
+/**
+ * codegen/runtime/dbus-next.ts reaches into dbus-next/lib/*.js through a
+ * require made with createRequire(import.meta.url): invisible to esbuild, so
+ * the bundle would look for dbus-next on disk at run time and patch a copy
+ * other than the one bundled. Dropping that local require lets esbuild see
+ * plain require('dbus-next/lib/…') calls and bundle them. Fails the build if
+ * the runtime changes shape, rather than produce a bundle that dies at start.
+ */
+const bundleDbusNextInternals: Plugin = {
+  name: 'bundle-dbus-next-internals',
+  setup(b) {
+    b.onLoad({ filter: /codegen\/runtime\/dbus-next\.ts$/ }, (args) => {
+      const source = readFileSync(args.path, 'utf8');
+      const local = /^\s*const require = createRequire\(import\.meta\.url\);\s*$/m;
+      if (!local.test(source)) {
+        if (/createRequire\(/.test(source)) throw new Error(`${args.path}: unknown createRequire use; update daemon/build/bundle.ts`);
+        return undefined;
+      }
+      return { contents: source.replace(local, ''), loader: 'ts' };
+    });
+  },
+};
+
+export async function bundleDaemon(outfile = 'dist/virtual-mediad.mjs', minify = true): Promise<BundleResult> {
+  const root = fileURLToPath(new URL('../../', import.meta.url));
+  const result = await build({
+    metafile: true,
+    absWorkingDir: root,
+    entryPoints: ['daemon/src/main.ts'],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    external: ['usocket', 'x11'],
+    banner: { js: REQUIRE_BANNER },
+    outfile,
+    plugins: [bundleDbusNextInternals],
+    minify,
+    // Readable stack traces in the journal even when minified.
+    keepNames: true,
+    legalComments: 'eof',
+    logLevel: 'warning',
+  });
+  const path = new URL(outfile, `file://${root}`).pathname;
+  const externalImports = new Set<string>();
+  for (const output of Object.values(result.metafile!.outputs)) for (const i of output.imports) if (i.external) externalImports.add(i.path);
+  return { outfile: path, bytes: statSync(path).size, gzipBytes: gzipSync(readFileSync(path)).length, externalImports: [...externalImports].sort() };
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const args = process.argv.slice(2);
+  const at = args.indexOf('--outfile');
+  const result = await bundleDaemon(at >= 0 ? args[at + 1] : undefined, !args.includes('--no-minify'));
+  process.stdout.write(`${result.outfile}: ${result.bytes} bytes (${result.gzipBytes} gzipped); loads at run time: ${result.externalImports.join(' ')}\n`);
+}
