@@ -262,6 +262,17 @@ describe('pdi-tsgen command line', function () {
       assert.equal(code, 0, `the default runtime import does not resolve (package.json has no "./runtime" export?):\n${output.split('\n').slice(0, 5).join('\n')}`);
     });
 
+    it('--abi ilp32 makes size u in the generated XML and codecs; the default is lp64 (t)', async () => {
+      const name = 'xyz.openbmc_project.Common.Priority';
+      for (const [abi, sig, codec] of [[undefined, 't', 'rt.uint64'], ['ilp32', 'u', 'rt.uint32'], ['lp64', 't', 'rt.uint64']] as const) {
+        const dir = scratchDir(`test-codegen-cli/abi-${abi ?? 'default'}`);
+        const r = await runCli(['generate', name, '--root', requireCorpus(), '--out', dir, '--docs', join(dir, 'docs'), '--runtime', runtimeEntry, ...(abi ? ['--abi', abi] : [])]);
+        assert.equal(r.code, 0, r.stderr);
+        assert.match(readFileSync(join(dir, 'docs', `${name}.xml`), 'utf8'), new RegExp(`<property name="Priority" type="${sig}"`));
+        assert.ok(readFileSync(join(dir, 'xyz/openbmc_project/Common/Priority/common.ts'), 'utf8').includes(`codec: ${codec}`), `${abi}: ${codec}`);
+      }
+    });
+
     it('generate of an interface that does not exist fails with the name, exit 1', async () => {
       const r = await runCli(['generate', 'xyz.openbmc_project.No.Such', '--root', requireCorpus(), '--out', scratchDir('test-codegen-cli/none')]);
       assert.equal(r.code, 1);
