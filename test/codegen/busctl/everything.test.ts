@@ -7,7 +7,7 @@ import * as rt from '../../../codegen/runtime/index.js';
 import { loadCorpus } from '../../../codegen/src/parse/index.js';
 import type { InterfaceDef } from '../../../codegen/src/model.js';
 import { repoRoot } from '../corpus/corpus-helpers.js';
-import { Everything, MANAGER, OBJECT, SERVICE, startFixture, type Fixture } from '../roundtrip/everything-service.js';
+import { Everything, MANAGER, OBJECT, SERVICE, eventually, startFixture, type Fixture } from '../roundtrip/everything-service.js';
 import { actualRows, busctl, busctlJson, busctlOk, expectedRows, monitor, parseIntrospect } from './busctl.js';
 
 const EVERYTHING = 'net.example.Test.Everything';
@@ -149,6 +149,19 @@ describe('busctl against the generated Everything server', function () {
       const plain = await busctl(address, 'call', [SERVICE, OBJECT, EVERYTHING, 'Fail', 's', 'plain']);
       assert.notEqual(plain.code, 0);
       assert.doesNotMatch(plain.stderr, /secret|\/root|at .*\.ts/);
+    });
+
+    it('a no_reply method runs for busctl --expect-reply=no, and still answers a caller that expects a reply (as sdbus++ servers do)', async () => {
+      const quiet = await busctl(address, 'call', [SERVICE, OBJECT, EVERYTHING, 'Forget'], ['--expect-reply=no']);
+      assert.equal(quiet.code, 0, quiet.stderr);
+      await eventually(() => f.service.Writable === 'forgotten');
+      // sd-bus only annotates no_reply methods; whether a reply is sent is up to
+      // the caller's NO_REPLY_EXPECTED flag, so plain `busctl call` gets one.
+      f.service.Writable = 'again';
+      const started = Date.now();
+      const r = await busctl(address, 'call', [SERVICE, OBJECT, EVERYTHING, 'Forget'], ['--timeout=5']);
+      assert.equal(f.service.Writable, 'forgotten');
+      assert.equal(r.code, 0, `no reply after ${Date.now() - started} ms: ${r.stderr.trim()}`);
     });
 
     it('a method without reply values answers busctl with an empty reply', async () => {
