@@ -68,8 +68,11 @@ license=${VM_LICENSE:-LICENSE}
 [ -f "$license" ] || fail "no $license file (the project's license text, shipped as package/LICENSE)"
 
 version=$(node -p "require('./package.json').version")
-stage=$root/.cache/release/stage
-rm -rf "$stage"
+# A fresh staging directory per run, so that concurrent runs (tests, CI) do
+# not trample each other; nothing of its path ends up in the tarball.
+mkdir -p "$root/.cache/release"
+stage=$(mktemp -d "$root/.cache/release/stage.XXXXXX")
+trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage/dist/client" "$stage/config" "$stage/node_modules"
 
 # 1. The daemon in one ESM file. usocket stays outside (native addon, loaded
