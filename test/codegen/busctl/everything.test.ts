@@ -270,6 +270,17 @@ describe('busctl against the generated Everything server', function () {
       for (const p of ['/', '/net', '/net/example', MANAGER, OBJECT]) assert.ok(paths.includes(p), `${p} in ${JSON.stringify(paths)}`);
     });
 
+    it('busctl introspect of the manager path shows org.freedesktop.DBus.ObjectManager with its standard members', async () => {
+      const table = parseIntrospect(await busctlOk(address, 'introspect', [SERVICE, MANAGER]));
+      const rows = table.get('org.freedesktop.DBus.ObjectManager');
+      assert.ok(rows, `interfaces at ${MANAGER}: ${[...table.keys()].join(', ')}`);
+      assert.deepEqual(actualRows(rows).map((r) => `${r.type} ${r.name} ${r.signature}`), [
+        'method GetManagedObjects -|a{oa{sa{sv}}}',
+        'signal InterfacesAdded oa{sa{sv}}',
+        'signal InterfacesRemoved oas',
+      ]);
+    });
+
     it('GetManagedObjects through busctl lists the object with the same properties as GetAll, explicit and hidden ones left out (as sd-bus does)', async () => {
       const r = await busctlJson(address, 'call', [SERVICE, MANAGER, 'org.freedesktop.DBus.ObjectManager', 'GetManagedObjects']);
       assert.equal(r.type, 'a{oa{sa{sv}}}');
