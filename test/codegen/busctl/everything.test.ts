@@ -179,6 +179,13 @@ describe('busctl against the generated Everything server', function () {
       assert.deepEqual(await busctlJson(address, 'get-property', [SERVICE, OBJECT, EVERYTHING, 'Table']), { type: 'a{sv}', data: { a: { type: 'x', data: 3 } } });
     });
 
+    it('a hidden property is out of introspection and GetAll but still readable by name, as with sd-bus', async () => {
+      f.service.Hidden = 12;
+      assert.deepEqual(await busctlJson(address, 'get-property', [SERVICE, OBJECT, EVERYTHING, 'Hidden']), { type: 'q', data: 12 });
+      const all = await busctlJson(address, 'call', [SERVICE, OBJECT, 'org.freedesktop.DBus.Properties', 'GetAll', 's', EVERYTHING]);
+      assert.ok(!('Hidden' in all.data[0]));
+    });
+
     it('set-property on a writable property changes it for the service and every reader', async () => {
       await busctlOk(address, 'set-property', [SERVICE, OBJECT, EVERYTHING, 'Writable', 's', 'set by busctl']);
       assert.equal(f.service.Writable, 'set by busctl');
