@@ -7,6 +7,7 @@
 #   node_modules/usocket/     addon SOURCES (built for the target by the recipe)
 #     + bindings, file-uri-to-path, debug, ms (its runtime modules) and nan
 #       (headers for the addon build)
+#   licenses/<package>/      license texts of the packages bundled into dist/
 #   config/virtual-media.json, package.json, LICENSE
 # and writes <tarball>.sha256 next to it.
 #
@@ -81,12 +82,15 @@ mkdir -p "$stage/dist/client" "$stage/config" "$stage/node_modules"
 node_modules/.bin/esbuild "$daemon_entry" --bundle --platform=node --format=esm --target=node20 \
     --external:usocket --external:x11 --legal-comments=eof --log-level=warning \
     "--banner:js=import { createRequire as __vmCreateRequire } from 'node:module'; const require = __vmCreateRequire(import.meta.url);" \
-    --outfile="$stage/dist/virtual-mediad.mjs"
+    --metafile="$stage/daemon.meta.json" --outfile="$stage/dist/virtual-mediad.mjs"
 
-# 2. The client library: ESM JavaScript (dependencies left as imports) and
-#    declarations.
+# 2. The client library: one ESM file with dbus-next inside (the image has
+#    no dbus-next package of its own; usocket, when a service has it, is
+#    found at run time as for the daemon), and declarations.
 node_modules/.bin/esbuild "$client_entry" --bundle --platform=node --format=esm --target=node20 \
-    --packages=external --log-level=warning --outfile="$stage/dist/client/index.js"
+    --external:usocket --external:x11 --legal-comments=eof --log-level=warning \
+    "--banner:js=import { createRequire as __vmCreateRequire } from 'node:module'; const require = __vmCreateRequire(import.meta.url);" \
+    --metafile="$stage/client.meta.json" --outfile="$stage/dist/client/index.js"
 types_dir=$stage/dist/client/types
 node_modules/.bin/tsc --ignoreConfig --declaration --emitDeclarationOnly --skipLibCheck --strict \
     --module NodeNext --moduleResolution NodeNext --target ES2022 --types node \
@@ -103,10 +107,32 @@ for module in $runtime_modules; do
 done
 rm -rf "$stage/node_modules/usocket/build"
 
+# 4. License texts of the packages bundled into the two JavaScript files
+#    (their code is in dist/, their package directories are not), for the
+#    recipes' LIC_FILES_CHKSUM: licenses/<package>/<license file>.
+STAGE=$stage node --input-type=module -e '
+import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
+const stage = process.env.STAGE;
+const bundled = new Set();
+for (const meta of ["daemon.meta.json", "client.meta.json"]) {
+  for (const input of Object.keys(JSON.parse(readFileSync(`${stage}/${meta}`, "utf8")).inputs)) {
+    const m = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input);
+    if (m) bundled.add(m[1]);
+  }
+  rmSync(`${stage}/${meta}`);
+}
+for (const name of [...bundled].sort()) {
+  const files = readdirSync(`node_modules/${name}`).filter((f) => /^(licen[cs]e|copying)/i.test(f));
+  if (files.length === 0) throw new Error(`bundled package ${name} has no license file`);
+  mkdirSync(`${stage}/licenses/${name}`, { recursive: true });
+  for (const f of files) cpSync(`node_modules/${name}/${f}`, `${stage}/licenses/${name}/${f}`);
+}
+'
+
 cp "$config" "$stage/config/virtual-media.json"
 cp "$license" "$stage/LICENSE"
 
-# 4. The package manifest: what npm pack needs, and the ./client export.
+# 5. The package manifest: what npm pack needs, and the ./client export.
 STAGE=$stage CLIENT_TYPES=$client_types RUNTIME_MODULES=$runtime_modules node --input-type=module -e '
 import { readFileSync, writeFileSync } from "node:fs";
 const root = JSON.parse(readFileSync("package.json", "utf8"));
@@ -127,7 +153,7 @@ const manifest = {
     "./client": { types: process.env.CLIENT_TYPES, import: "./dist/client/index.js" },
     "./package.json": "./package.json",
   },
-  files: ["dist/", "config/", "LICENSE"],
+  files: ["dist/", "config/", "licenses/", "LICENSE"],
   dependencies,
   bundleDependencies: modules,
 };

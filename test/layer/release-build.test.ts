@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
 import { startPrivateBus } from '../support/private-bus.js';
-import { assignments, logicalLines } from './support/bitbake-vars.js';
+import { RecipeVars, recipeWithIncludes } from './support/bitbake-vars.js';
 import { daemonRecipe, daemonRecipeDir, packageVersion, read } from './support/layer-files.js';
 import { fixtureReleaseEnv, makeRelease } from './support/release.js';
 import { armToolchain, elfMachine, hostToolchain, prepareUnpackdir, runRecipeTask } from './support/recipe-run.js';
@@ -24,16 +24,34 @@ function tarEntries(tarball: string): string[] {
   return execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).split('\n').filter(Boolean);
 }
 
-/** `file://PATH;md5=SUM` entries of a recipe's LIC_FILES_CHKSUM. */
+/** `file://PATH;md5=SUM` entries of a recipe's LIC_FILES_CHKSUM, expanded like bitbake does. */
 function licenseChecksums(recipe: string): { path: string; md5: string }[] {
-  const joined = logicalLines(read(recipe)).join('\n');
-  const value = assignments(joined).find((a) => a.name === 'LIC_FILES_CHKSUM')?.value;
-  assert.ok(value, `${recipe} has no LIC_FILES_CHKSUM`);
-  return value.split(' ').map((uri) => {
+  const value = new RecipeVars(recipeWithIncludes(recipe), {}).get('LIC_FILES_CHKSUM');
+  return value.split(' ').filter(Boolean).map((uri) => {
     const m = /^file:\/\/([^;]+);md5=([0-9a-f]{32})$/.exec(uri);
     assert.ok(m, `LIC_FILES_CHKSUM entry ${uri} is not file://PATH;md5=SUM`);
     return { path: m[1]!, md5: m[2]! };
   });
+}
+
+/** Checks every LIC_FILES_CHKSUM md5 against the unpacked tarball, and that every bundled license text is named. */
+function checkLicenses(tarball: string, unpacked: string): void {
+  prepareUnpackdir(unpacked, tarball);
+  const bundledTexts = tarEntries(tarball)
+    .filter((e) => e.startsWith('package/licenses/') && !e.endsWith('/'))
+    .map((e) => e.slice('package/'.length));
+  assert.ok(bundledTexts.some((t) => t.startsWith('licenses/dbus-next/')), 'the license of the bundled dbus-next is shipped');
+  for (const recipe of [daemonRecipe, clientRecipe]) {
+    const entries = licenseChecksums(recipe);
+    for (const { path, md5: want } of entries) {
+      const file = join(unpacked, 'package', path);
+      assert.ok(existsSync(file), `${path} (from ${basename(recipe)}) is not in the tarball`);
+      assert.equal(md5(file), want, `md5 of ${path} named by ${basename(recipe)}`);
+    }
+    const named = new Set(entries.map((e) => e.path));
+    const unnamed = bundledTexts.filter((t) => !named.has(t));
+    assert.deepEqual(unnamed, [], `${basename(recipe)}: bundled license texts missing from LIC_FILES_CHKSUM (virtual-media-licenses.inc)`);
+  }
 }
 
 function md5(path: string): string {
@@ -89,16 +107,8 @@ describe('layer: recipe build steps on a release tarball (fixture daemon)', func
     assert.equal(readFileSync(`${tarball}.sha256`, 'utf8'), `${sha(tarball)}  ${basename(tarball)}\n`);
   });
 
-  it('every LIC_FILES_CHKSUM md5 matches the named file in the tarball', () => {
-    const unpacked = join(dir, 'lic');
-    prepareUnpackdir(unpacked, tarball);
-    for (const recipe of [daemonRecipe, clientRecipe]) {
-      for (const { path, md5: want } of licenseChecksums(recipe)) {
-        const file = join(unpacked, 'package', path);
-        assert.ok(existsSync(file), `${path} (from ${recipe}) is not in the tarball`);
-        assert.equal(md5(file), want, `md5 of ${path} named by ${recipe}`);
-      }
-    }
+  it('every LIC_FILES_CHKSUM md5 matches the named file in the tarball, and every bundled license is named', () => {
+    checkLicenses(tarball, join(dir, 'lic'));
   });
 
   it('do_compile cross-builds the usocket addon for 32-bit ARM hard-float (arm-linux-gnueabihf)', async () => {
@@ -210,17 +220,22 @@ describe('layer: the real release tarball (npm run release)', function () {
     assert.ok(existsSync(release.tarball));
   });
 
-  it('the md5s in LIC_FILES_CHKSUM match its license files', () => {
+  it('the md5s in LIC_FILES_CHKSUM match its license files, and every bundled license is named', () => {
     assert.equal(release.code, 0, `no release tarball: ${release.output.trim().split('\n').pop()}`);
-    const unpacked = join(dir, 'lic');
-    prepareUnpackdir(unpacked, release.tarball);
-    for (const recipe of [daemonRecipe, clientRecipe]) {
-      for (const { path, md5: want } of licenseChecksums(recipe)) {
-        const file = join(unpacked, 'package', path);
-        assert.ok(existsSync(file), `${path} (from ${recipe}) is not in the tarball`);
-        assert.equal(md5(file), want, `md5 of ${path} named by ${recipe}`);
-      }
-    }
+    checkLicenses(release.tarball, join(dir, 'lic'));
+  });
+
+  it('virtual-media-client installs a client a service below /usr/lib can import', async () => {
+    assert.equal(release.code, 0, `no release tarball: ${release.output.trim().split('\n').pop()}`);
+    const work = { unpackdir: join(dir, 'client/unpack'), dest: join(dir, 'client/image') };
+    prepareUnpackdir(work.unpackdir, release.tarball);
+    const installed = await runRecipeTask('do_install', work, hostToolchain, clientRecipe);
+    assert.equal(installed.code, 0, `client do_install failed:\n${installed.output}`);
+    const service = join(work.dest, 'usr/lib/some-service');
+    mkdirSync(service, { recursive: true });
+    writeFileSync(join(service, 'main.mjs'), "const client = await import('meta-virtual-media/client');\nconsole.log(Object.keys(client).length);\n");
+    const { stdout } = await execFileAsync(process.execPath, [join(service, 'main.mjs')], { env: { ...process.env, NODE_PATH: '' } });
+    assert.ok(Number(stdout.trim()) > 0, 'the client exports something');
   });
 
   it('builds and installs with the recipe steps, then answers GetManagedObjects on a private bus', async () => {

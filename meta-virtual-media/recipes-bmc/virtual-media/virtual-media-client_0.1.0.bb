@@ -4,8 +4,14 @@ xyz.openbmc_project.VirtualMedia. Other Node services on the image import it \
 as 'meta-virtual-media/client'."
 SECTION = "devel"
 
-LICENSE = "Apache-2.0"
-LIC_FILES_CHKSUM = "file://LICENSE;md5=3b83ef96387f14655fc854ddc3c6bd57"
+# The project is Apache-2.0; dbus-next and its dependencies are bundled into
+# dist/client/index.js (virtual-media-licenses.inc).
+require virtual-media-licenses.inc
+LICENSE = "Apache-2.0 & MIT & BlueOak-1.0.0"
+LIC_FILES_CHKSUM = " \
+    file://LICENSE;md5=3b83ef96387f14655fc854ddc3c6bd57 \
+    ${VIRTUAL_MEDIA_BUNDLED_LIC_FILES} \
+"
 
 require virtual-media-release.inc
 

@@ -5,10 +5,11 @@ through nbdkit) and its /nbd/<id> websocket (proxy mode, through nbd-client) \
 end up here; the image is shown to the host as a USB mass-storage device."
 SECTION = "network"
 
-# The project is Apache-2.0; the bundled runtime modules are usocket (ISC)
-# and bindings, file-uri-to-path, debug and ms (MIT); dbus-next (MIT) is
-# inside the daemon bundle.
-LICENSE = "Apache-2.0 & ISC & MIT"
+# The project is Apache-2.0; next to the bundle are usocket (ISC) and
+# bindings, file-uri-to-path, debug and ms (MIT); inside the bundle are
+# dbus-next and its dependencies (virtual-media-licenses.inc).
+require virtual-media-licenses.inc
+LICENSE = "Apache-2.0 & ISC & MIT & BlueOak-1.0.0"
 LIC_FILES_CHKSUM = " \
     file://LICENSE;md5=3b83ef96387f14655fc854ddc3c6bd57 \
     file://node_modules/usocket/LICENSE;md5=5717bc308dbc03edd5e758d11c5bab65 \
@@ -16,6 +17,7 @@ LIC_FILES_CHKSUM = " \
     file://node_modules/file-uri-to-path/LICENSE;md5=9513dc0b97137379cfabc81b60889174 \
     file://node_modules/debug/LICENSE;md5=d85a365580888e9ee0a01fb53e8e9bf0 \
     file://node_modules/ms/license.md;md5=2b8bc52ae6b7ba58e1629deabd53986f \
+    ${VIRTUAL_MEDIA_BUNDLED_LIC_FILES} \
 "
 
 require virtual-media-release.inc
