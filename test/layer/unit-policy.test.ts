@@ -96,6 +96,7 @@ describe('layer: the systemd unit', function () {
     assert.match(unit, /^CapabilityBoundingSet=.*\bCAP_SYS_ADMIN\b/m, 'mount(2), nbd ioctls');
     assert.match(unit, /^DeviceAllow=block-nbd rw$/m);
     assert.match(unit, /^SystemCallFilter=.*@mount/m);
+    assert.match(unit, /^SystemCallErrorNumber=EPERM$/m, 'a probe of a filtered call must not kill Node');
     // Each of these would break the daemon:
     assert.doesNotMatch(unit, /^ProtectKernelTunables=yes/m, 'makes /sys, hence configfs, read-only');
     assert.doesNotMatch(unit, /^PrivateDevices=yes/m, 'hides /dev/nbd*');
