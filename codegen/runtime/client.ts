@@ -2,7 +2,7 @@
 // access and typed signal / PropertiesChanged subscriptions. It talks to the
 // bus with known signatures, so no introspection round trip is needed.
 import { Variant } from './dbus-next.js';
-import { decodeArgs, encodeArgs } from './codec.js';
+import { decodeArgs, encodeArgs, type Codec } from './codec.js';
 import { DBusError, StandardError } from './errors.js';
 import { signatureOf, type InterfaceSpec, type MethodSpec, type PropertySpec, type SignalSpec } from './spec.js';
 import type { Connection, Subscription } from './connection.js';
@@ -13,6 +13,25 @@ export interface CallOptions {
 }
 
 const PROPERTIES = 'org.freedesktop.DBus.Properties';
+
+interface PreparedMethod {
+  spec: MethodSpec;
+  where: string;
+  inCodecs: Codec<any>[];
+  inNames: string[];
+  outCodecs: Codec<any>[];
+  inSignature: string;
+  outSignature: string;
+}
+const prepared = new WeakMap<InterfaceSpec, Map<string, PreparedMethod>>();
+function prepare(spec: InterfaceSpec): Map<string, PreparedMethod> {
+  let map = prepared.get(spec);
+  if (!map) {
+    map = new Map(spec.methods.map((m) => [m.name, { spec: m, where: `${spec.name}.${m.name}`, inCodecs: m.inArgs.map((a) => a.codec), inNames: m.inArgs.map((a) => a.name), outCodecs: m.outArgs.map((a) => a.codec), inSignature: signatureOf(m.inArgs), outSignature: signatureOf(m.outArgs) }]));
+    prepared.set(spec, map);
+  }
+  return map;
+}
 
 export class ClientInterface<Props extends object = Record<string, unknown>> {
   constructor(
@@ -25,24 +44,25 @@ export class ClientInterface<Props extends object = Record<string, unknown>> {
 
   /** Calls a method by name with typed arguments; resolves with the typed result. */
   protected async callMethod(name: string, args: readonly unknown[], options: CallOptions = {}): Promise<unknown> {
-    const m = this.#method(name);
-    const where = `${this.$spec.name}.${name}`;
-    const body = encodeArgs(m.inArgs.map((a) => a.codec), m.inArgs.map((a) => a.name), args, where);
+    const p = prepare(this.$spec).get(name);
+    if (!p) throw new Error(`${this.$spec.name} has no method ${name}`);
+    const where = p.where;
+    const body = encodeArgs(p.inCodecs, p.inNames, args, where);
     const reply = await this.connection.call({
       destination: this.service,
       path: this.path,
       interface: this.$spec.name,
       member: name,
-      signature: signatureOf(m.inArgs),
+      signature: p.inSignature,
       body,
-      noReply: m.noReply,
-      ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+      noReply: p.spec.noReply,
+      timeoutMs: options.timeoutMs,
     });
-    if (!reply || m.outArgs.length === 0) return undefined;
-    if ((reply.signature ?? '') !== signatureOf(m.outArgs)) {
-      throw new DBusError(StandardError.InvalidArgs, `${where} replied with signature '${reply.signature}', expected '${signatureOf(m.outArgs)}'`);
+    if (!reply || p.outCodecs.length === 0) return undefined;
+    if ((reply.signature ?? '') !== p.outSignature) {
+      throw new DBusError(StandardError.InvalidArgs, `${where} replied with signature '${reply.signature}', expected '${p.outSignature}'`);
     }
-    const values = decodeArgs(m.outArgs.map((a) => a.codec), reply.body as unknown[]);
+    const values = decodeArgs(p.outCodecs, reply.body as unknown[]);
     return values.length === 1 ? values[0] : values;
   }
 

@@ -257,7 +257,15 @@ export function variant<const As extends readonly Alternative[]>(...alternatives
 /** Builds the wire body of a call or signal from typed arguments. */
 export function encodeArgs(codecs: readonly Codec<any>[], names: readonly string[], args: readonly unknown[], where: string): unknown[] {
   if (args.length !== codecs.length) throw new TypeError(`${where}: expected ${codecs.length} argument(s), got ${args.length}`);
-  return codecs.map((c, i) => c.toWire(args[i], `${where}: argument ${names[i]}`));
+  const out = new Array(codecs.length);
+  for (let i = 0; i < codecs.length; i++) {
+    try {
+      out[i] = codecs[i]!.toWire(args[i], '');
+    } catch {
+      codecs[i]!.toWire(args[i], `${where}: argument ${names[i]}`); // again, for the message naming the argument
+    }
+  }
+  return out;
 }
 
 export function decodeArgs(codecs: readonly Codec<any>[], body: readonly unknown[]): unknown[] {

@@ -63,6 +63,8 @@ const DBUS = { destination: 'org.freedesktop.DBus', path: '/org/freedesktop/DBus
 
 export class Connection {
   readonly #pending = new Map<number, Pending>();
+  /** Incoming calls (sender/serial) that must not be answered. */
+  readonly #noReply = new Set<string>();
   readonly #listeners = new Set<SignalListener>();
   /** Well-known name → unique name of its owner, for matching signal senders. */
   readonly #owners = new Map<string, string | undefined>();
@@ -79,15 +81,20 @@ export class Connection {
     // dbus-next answers calls still queued after a close by writing to the
     // closed stream, which throws out of an event handler and kills the
     // process: once closed, outgoing messages are dropped instead.
+    // Calls whose sender asked for no reply (NO_REPLY_EXPECTED) get none:
+    // dbus-next would answer them all.
     const send = bus.send.bind(bus);
     bus.send = (msg: Message) => {
-      if (!this.#closed) send(msg);
+      if (this.#closed) return;
+      if ((msg.type === MessageType.METHOD_RETURN || msg.type === MessageType.ERROR) && this.#noReply.delete(`${msg.destination}/${msg.replySerial}`)) return;
+      send(msg);
     };
     stream.on('end', lost);
     stream.stream.on('close', lost);
     bus.on('error', () => lost());
     bus.on('message', (msg: Message) => {
       if (msg.type === MessageType.SIGNAL) this.#onSignal(msg);
+      else if (msg.type === MessageType.METHOD_CALL && (msg.flags & NO_REPLY_EXPECTED) !== 0) this.#noReply.add(`${msg.sender}/${msg.serial}`);
     });
   }
 

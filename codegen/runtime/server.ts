@@ -38,7 +38,7 @@ export class ServerInterface<Props extends object = Record<string, unknown>> ext
   readonly $spec: InterfaceSpec;
   /** Set by dbus-next's Interface constructor; dbus-next listens on it for signals. */
   declare readonly $emitter: Emitter;
-  protected readonly log: Logger;
+  readonly log: Logger;
   readonly #values = new Map<string, unknown>();
   readonly #changed = new Set<string>();
   readonly #invalidated = new Set<string>();
@@ -144,20 +144,39 @@ function wireFunction(spec: MethodSpec, interfaceName: string, handler: (self: S
   const outCodecs = spec.outArgs.map((a) => a.codec);
   const outNames = spec.outArgs.map((a) => a.name);
   const where = `${interfaceName}.${spec.name} reply`;
-  return async function (this: ServerInterface, ...wire: unknown[]) {
+  const hasFds = inSignature.includes('h') || inSignature.includes('v');
+  const finish = (self: ServerInterface, result: unknown) => {
+    const values = outCodecs.length === 1 ? [result] : outCodecs.length === 0 ? [] : (result as unknown[]);
+    const body = encodeArgs(outCodecs, outNames, values ?? [], where);
+    self.flushPropertiesChanged();
+    return outCodecs.length === 1 ? body[0] : outCodecs.length === 0 ? undefined : body;
+  };
+  const failed = (self: ServerInterface, e: unknown) => {
+    self.flushPropertiesChanged();
+    return errorForCaller(e, spec.errors, (m) => self.log.error(`${interfaceName}.${spec.name}: ${m}`));
+  };
+  return function (this: ServerInterface, ...wire: unknown[]) {
     const msg = currentCall!;
     const ctx: CallContext = { sender: msg?.sender ?? '', path: msg?.path ?? '', message: msg };
+    let result: unknown;
     try {
-      const result = await handler(this, decodeArgs(inCodecs, wire), ctx);
-      const values = outCodecs.length === 1 ? [result] : outCodecs.length === 0 ? [] : (result as unknown[]);
-      const body = encodeArgs(outCodecs, outNames, values ?? [], where);
-      this.flushPropertiesChanged();
-      return outCodecs.length === 1 ? body[0] : outCodecs.length === 0 ? undefined : body;
+      result = handler(this, decodeArgs(inCodecs, wire), ctx);
     } catch (e) {
-      this.flushPropertiesChanged();
-      throw errorForCaller(e, spec.errors, (m) => this.log.error(`${interfaceName}.${spec.name}: ${m}`));
+      if (hasFds) closeFds(fdsInBody(inSignature, wire));
+      return Promise.reject(failed(this, e));
+    }
+    if (result && typeof (result as Promise<unknown>).then === 'function') {
+      return (result as Promise<unknown>).then(
+        (r) => finish(this, r),
+        (e) => Promise.reject(failed(this, e)),
+      ).finally(() => hasFds && closeFds(fdsInBody(inSignature, wire)));
+    }
+    try {
+      return finish(this, result);
+    } catch (e) {
+      return Promise.reject(failed(this, e));
     } finally {
-      if (inSignature.includes('h') || inSignature.includes('v')) closeFds(fdsInBody(inSignature, wire));
+      if (hasFds) closeFds(fdsInBody(inSignature, wire));
     }
   };
 }
@@ -166,7 +185,6 @@ interface MethodOptions {
   name: string;
   inSignature: string;
   outSignature: string;
-  noReply?: boolean;
 }
 
 /**
@@ -183,7 +201,9 @@ export function configureServer(klass: { prototype: object; configureMembers(mem
       if (typeof fn !== 'function') throw new Error(`${spec.name}.${m.name} is not implemented`);
       return fn.call(self, ...args, ctx);
     });
-    methods[key] = { name: m.name, inSignature: signatureOf(m.inArgs), outSignature: signatureOf(m.outArgs), noReply: m.noReply };
+    // Always answer (as sd-bus does) unless the caller asked for no reply,
+    // which Connection handles; the YAML's no_reply is only an annotation.
+    methods[key] = { name: m.name, inSignature: signatureOf(m.inArgs), outSignature: signatureOf(m.outArgs) };
   }
   (klass.configureMembers as (m: unknown) => void).call(klass, { methods });
 }
@@ -214,7 +234,7 @@ export function addMethodOverload(
     inSignatureTree: spec.inArgs,
     outSignatureTree: spec.outArgs,
     disabled: false,
-    noReply: spec.noReply,
+    noReply: false,
     fn,
   };
 }

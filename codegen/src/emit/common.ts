@@ -97,12 +97,16 @@ function argList(args: readonly Arg[], abi: Abi, enums: ForeignEnums): string {
   return `[${args.map((a) => `{ name: '${a.name}', codec: ${codecExpression(a.type, abi, enums)} }`).join(', ')}]`;
 }
 
-function emitsOf(p: PropertyDef): string {
+/**
+ * As sdbus++: a property announces changes by default only when it has no
+ * flags or only `readonly`; any other flag replaces that default, so e.g. a
+ * property flagged only `deprecated` is EmitsChangedSignal=false.
+ */
+export function emitsOf(p: PropertyDef): 'const' | 'invalidates' | 'true' | 'false' {
   if (p.flags.includes('const')) return 'const';
   if (p.flags.includes('emits_invalidation')) return 'invalidates';
   if (p.flags.includes('emits_change')) return 'true';
-  if (p.flags.includes('explicit')) return 'false';
-  return 'true';
+  return p.flags.every((f) => f === 'readonly') ? 'true' : 'false';
 }
 
 function specWriter(iface: InterfaceDef, corpus: Corpus, abi: Abi, enums: ForeignEnums): WriterFunction {

@@ -2,6 +2,7 @@
 // sd-bus annotations included), for tools that want the contract as a file.
 import type { InterfaceDef, PropertyDef } from '../model.js';
 import { dbusSignature, type Abi } from './type-mapping.js';
+import { emitsOf } from './common.js';
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/"/g, '&quot;');
 const note = (name: string, value: string) => `      <annotation name="${name}" value="${value}"/>`;
@@ -10,9 +11,8 @@ function propertyNotes(p: PropertyDef): string[] {
   const notes: string[] = [];
   if (p.flags.includes('deprecated')) notes.push(note('org.freedesktop.DBus.Deprecated', 'true'));
   if (p.flags.includes('explicit')) notes.push(note('org.freedesktop.systemd1.Explicit', 'true'));
-  if (p.flags.includes('const')) notes.push(note('org.freedesktop.DBus.Property.EmitsChangedSignal', 'const'));
-  else if (p.flags.includes('emits_invalidation')) notes.push(note('org.freedesktop.DBus.Property.EmitsChangedSignal', 'invalidates'));
-  else if (p.flags.includes('explicit') && !p.flags.includes('emits_change')) notes.push(note('org.freedesktop.DBus.Property.EmitsChangedSignal', 'false'));
+  const emits = emitsOf(p);
+  if (emits !== 'true') notes.push(note('org.freedesktop.DBus.Property.EmitsChangedSignal', emits));
   return notes;
 }
 

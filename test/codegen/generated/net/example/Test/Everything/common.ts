@@ -194,7 +194,7 @@ export const EverythingSpec: rt.InterfaceSpec = {
     {
       name: 'Deprecated',
       codec: rt.boolean,
-      writable: true, emits: 'true', explicit: false,
+      writable: true, emits: 'false', explicit: false,
       deprecated: true, hidden: false, unprivileged: false,
       errors: [],
       initial: () => true,
@@ -202,7 +202,7 @@ export const EverythingSpec: rt.InterfaceSpec = {
     {
       name: 'Hidden',
       codec: rt.uint16,
-      writable: true, emits: 'true', explicit: false,
+      writable: true, emits: 'false', explicit: false,
       deprecated: false, hidden: true, unprivileged: false,
       errors: [],
       initial: () => 0,
