@@ -1,14 +1,15 @@
 // VM bench: the real data path in one qemu boot of Debian's kernel (see
 // test/e2e/README.md), measured side by side:
 //  (a) USB-disk read rate of the hand-built path vs the raw /dev/nbdN under it;
-//  (b) by-hand shell path "mount" -> USB disk visible (baseline for the
-//      daemon's Mount -> Completion, target daemon <= 1.2x);
+//  (b) by-hand shell path "mount" -> USB disk visible, the baseline for the
+//      daemon's Mount -> Completion (target daemon <= 1.2x), measured in the
+//      same boot through the generated client (guest/daemon/driver.ts);
 //  (c) HTTPS streaming with added latency: nbdkit curl plain vs with filters
 //      (target best >= 2x plain). The best filter set is named in the result.
 // Run alone: npx tsx bench/vm.ts
 import { pathToFileURL } from 'node:url';
 import { buildPatchedMassStorageModule } from '../test/kernel/build-module.js';
-import { scenariosScript, verboseConsole } from '../test/e2e/vm/guest-scripts.js';
+import { verboseConsole } from '../test/e2e/vm/guest-scripts.js';
 import { runInVm, type GuestResult } from '../test/e2e/vm/run-in-vm.js';
 
 export interface BenchResult {
@@ -24,6 +25,13 @@ export interface BenchResult {
 }
 
 const SCENARIOS = ['bench-read', 'bench-mount', 'bench-https'];
+/** Shell scenarios, then the daemon's Mount latency in the same boot. Exit code = failures. */
+const SCRIPT = `E2E_SCENARIOS='${SCENARIOS.join(' ')}' bash "$E2E_GUEST_DIR/run-all.sh"; shell=$?
+E2E_DAEMON_SCENARIOS=daemon-mount-latency bash "$E2E_GUEST_DIR/daemon-scenarios.sh"; daemon=$?
+exit $((shell + daemon))
+`;
+/** Daemon Mount -> Completion over the script's mount -> USB disk visible. */
+export const DAEMON_LATENCY_TARGET = 1.2;
 /** HTTPS variants the guest measures (name as the guest reports it, with + -> _). */
 export const HTTPS_VARIANTS: Record<string, string> = {
   plain: 'nbdkit curl',
@@ -82,6 +90,36 @@ export function benchResults(results: GuestResult[]): BenchResult[] {
     );
   }
 
+  const daemon = results.find((x) => x.scenario === 'daemon-mount-latency');
+  if (daemon) {
+    if (daemon.pass !== true) throw new Error(`VM bench: daemon-mount-latency failed: ${daemon.reason}`);
+    const script = num(mount, 'httpsUsbDiskVisibleMs');
+    const completion = num(daemon, 'mountToCompletionMs');
+    const visible = num(daemon, 'mountToUsbDiskMs');
+    out.push(
+      {
+        name: 'vm.daemon_mount.https.completion',
+        value: completion,
+        unit: 'ms',
+        baseline: script,
+        ratio: round(completion / script),
+        target: DAEMON_LATENCY_TARGET,
+        pass: completion / script <= DAEMON_LATENCY_TARGET,
+        note: 'daemon Legacy.Mount -> Completion(0) (generated client, system bus) vs by-hand script nbdkit start -> USB disk visible',
+      },
+      {
+        name: 'vm.daemon_mount.https.usb_disk_visible',
+        value: visible,
+        unit: 'ms',
+        baseline: script,
+        ratio: round(visible / script),
+        target: DAEMON_LATENCY_TARGET,
+        pass: visible / script <= DAEMON_LATENCY_TARGET,
+        note: 'like for like: daemon Legacy.Mount -> USB disk visible vs the by-hand script',
+      },
+    );
+  }
+
   const https = get('bench-https');
   const plain = num(https, 'plainMiBps');
   const measured = Object.keys(HTTPS_VARIANTS).filter((k) => Number.isFinite(Number(https[`${k}MiBps`])));
@@ -115,12 +153,14 @@ export function benchResults(results: GuestResult[]): BenchResult[] {
 export async function run(): Promise<BenchResult[]> {
   const module = await buildPatchedMassStorageModule();
   const vm = await runInVm({
-    script: scenariosScript(SCENARIOS),
-    timeoutMs: 600_000,
+    script: SCRIPT,
+    timeoutMs: 900_000,
+    memoryMiB: 1536,
     replaceModules: { usb_f_mass_storage: module.ko },
     onLine: verboseConsole('bench'),
   });
   const results = benchResults(vm.results);
+  if (!vm.results.some((r) => r.scenario === 'daemon-mount-latency')) throw new Error('VM bench: no daemon-mount-latency result (did the driver start?)');
   results.unshift({ name: 'vm.boot_to_script', value: vm.timings.bootToScriptMs ?? NaN, unit: 'ms', note: `accel ${vm.accel}, kernel ${vm.kernelVersion}` });
   results.push({ name: 'vm.total', value: vm.timings.totalMs, unit: 'ms', note: 'one boot for all VM bench parts' });
   return results;

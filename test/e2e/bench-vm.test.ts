@@ -28,6 +28,14 @@ describe('bench/vm: results from the guest', function () {
     assert.match(String(best?.note), /best: cache4M = nbdkit --filter=cache curl cache-min-block-size=4M/);
   });
 
+  it('compares the daemon Mount latency with the by-hand script (target <= 1.2x)', function () {
+    const lines = [...guest({ plain: 1 }), { scenario: 'daemon-mount-latency', pass: true, mountToCompletionMs: 2000, mountToUsbDiskMs: 9000 }];
+    const byName = new Map(benchResults(lines).map((r) => [r.name, r]));
+    assert.equal(byName.get('vm.daemon_mount.https.completion')?.ratio, 0.29);
+    assert.equal(byName.get('vm.daemon_mount.https.completion')?.pass, true);
+    assert.equal(byName.get('vm.daemon_mount.https.usb_disk_visible')?.pass, false);
+  });
+
   it('fails the 2x target when no filter helps enough', function () {
     const best = benchResults(guest({ plain: 2, readahead: 2.1, cache4M: 3.9 })).find((r) => r.name === 'vm.https.best_vs_plain');
     assert.equal(best?.pass, false);

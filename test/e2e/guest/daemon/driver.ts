@@ -7,7 +7,7 @@ import { appendFileSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import * as rt from '../../../../codegen/runtime/index.js';
 import { httpsServers, isoImage, makeCa, randomImage, startDaemon, type DaemonRun } from './fixtures.js';
-import { ensureReady, faults, httpsCredentials, httpsDisk, httpsIso, inactivity, proxy, type Context, type Measures } from './scenarios.js';
+import { ensureReady, faults, mountLatency, httpsCredentials, httpsDisk, httpsIso, inactivity, proxy, type Context, type Measures } from './scenarios.js';
 import { smb } from './smb.js';
 
 const share = process.env.E2E_SHARE ?? '/tmp';
@@ -17,6 +17,8 @@ const work = '/tmp/e2e-daemon';
 const SHORT_INACTIVITY_S = 5;
 
 const ALL = ['daemon-https-disk', 'daemon-https-iso', 'daemon-https-credentials', 'daemon-proxy', 'daemon-faults', 'daemon-smb', 'daemon-inactivity'];
+/** Only when named: bench/vm.ts runs it. */
+const EXTRA = ['daemon-mount-latency'];
 
 function record(line: Record<string, unknown>): void {
   appendFileSync(results, `${JSON.stringify(line)}\n`);
@@ -36,6 +38,8 @@ function config(ctx: { ca: string }, inactivitySeconds: number): object {
 
 async function main(): Promise<number> {
   const wanted = process.argv.slice(2).length ? process.argv.slice(2) : ALL;
+  const unknown = wanted.filter((s) => ![...ALL, ...EXTRA].includes(s));
+  if (unknown.length) throw new Error(`unknown scenario(s): ${unknown.join(' ')}`);
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
   const setupStarted = Date.now();
@@ -72,9 +76,10 @@ async function main(): Promise<number> {
     'daemon-faults': () => faults(ctx),
     'daemon-smb': () => smb(ctx, work),
     'daemon-inactivity': () => inactivity(ctx, SHORT_INACTIVITY_S),
+    'daemon-mount-latency': () => mountLatency(ctx, Number(process.env.E2E_BENCH_ROUNDS ?? 3)),
   };
   let failed = 0;
-  for (const name of ALL.filter((s) => wanted.includes(s))) {
+  for (const name of [...ALL, ...EXTRA].filter((s) => wanted.includes(s))) {
     const t = Date.now();
     try {
       if (name === 'daemon-inactivity') {

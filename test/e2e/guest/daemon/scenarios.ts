@@ -282,3 +282,24 @@ export async function inactivity(c: Context, timeoutSeconds: number): Promise<Me
     await m.close();
   }
 }
+
+/** Bench: Mount -> Completion and Mount -> USB disk visible for an HTTPS image, medians of `rounds`. */
+export async function mountLatency(c: Context, rounds: number): Promise<Measures> {
+  const m = await Medium.open(c.connection, 'Legacy', c.legacy.id);
+  const completion: number[] = [];
+  const visible: number[] = [];
+  try {
+    for (let i = 0; i < rounds; i++) {
+      const t0 = Date.now();
+      await m.mountLegacy(url(c.servers.open, c.disk), false);
+      completion.push(await m.expectCompletion('Mount', t0));
+      await waitFor('a USB disk with a medium', 60_000, () => usbBlockDevices().some((d) => d.name.startsWith('sd') && d.bytes > 0), 20);
+      visible.push(Date.now() - t0);
+      await unmountClean(m, c.legacy.nbd);
+    }
+  } finally {
+    await m.close();
+  }
+  const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
+  return { mountToCompletionMs: median(completion), mountToUsbDiskMs: median(visible), mountToCompletionRounds: completion, mountToUsbDiskRounds: visible };
+}

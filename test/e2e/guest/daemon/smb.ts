@@ -64,8 +64,9 @@ export async function startSamba(shareDir: string): Promise<ChildProcess> {
     p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`smbpasswd -a failed (${code})`))));
     p.on('error', reject);
   });
-  // Its own session and process group: smbd signals its whole group when it stops.
-  const smbd = spawn('smbd', ['--foreground', '--debug-stdout', '-s', conf], { stdio: ['ignore', 'inherit', 'inherit'], detached: true });
+  // Its own session (detached) and no group of its own (--no-process-group): smbd
+  // signals its whole group when it stops, which must not be ours.
+  const smbd = spawn('smbd', ['--foreground', '--no-process-group', '--debug-stdout', '-s', conf], { stdio: ['ignore', 'inherit', 'inherit'], detached: true });
   await waitFor('smbd to listen on port 445', 30_000, () => {
     if (smbd.exitCode !== null) throw new Error(`smbd exited (${smbd.exitCode})`);
     // 0100007F:01BD = 127.0.0.1:445 in state 0A (LISTEN)
@@ -96,6 +97,10 @@ export async function smb(c: Context, work: string): Promise<Measures> {
     }
     const mountToCompletionMs = await m.expectCompletion('SMB Mount', t0, 90_000);
     if (cifsMounts().length !== 1) throw new Error(`expected one cifs mount, found ${cifsMounts().length}`);
+    // mountinfo's super options: what the kernel negotiated (vers=3.1.1, seal).
+    const cifsOptions = cifsMounts()[0]!.split(' - cifs ')[1]?.split(' ')[1] ?? '';
+    if (!/(^|,)seal(,|$)/.test(cifsOptions)) throw new Error(`the CIFS mount is not sealed (encrypted): ${cifsOptions}`);
+    const cifsVersion = /(?:^|,)vers=([\d.]+)/.exec(cifsOptions)?.[1];
     if ((await m.mountPoint.get('WriteProtected')) !== false) throw new Error('WriteProtected is true for a read-write SMB mount');
     const disk = await waitForUsbDevice('sd');
     if (readFileSync(`/sys/block/${disk.name}/ro`, 'utf8').trim() !== '0') throw new Error(`/dev/${disk.name} is read-only`);
@@ -113,7 +118,7 @@ export async function smb(c: Context, work: string): Promise<Measures> {
     await waitFor('the cifs mount to be gone', 20_000, () => cifsMounts().length === 0);
     const head = readFileSync(image.path).subarray(0, 1 << 20);
     if (!head.equals(readFileSync(payload))) throw new Error('the write through the USB disk did not reach the file on the share');
-    return { mountToCompletionMs, unmountMs };
+    return { mountToCompletionMs, unmountMs, cifsVersion };
   } finally {
     await m.close();
     smbd.kill('SIGTERM');
