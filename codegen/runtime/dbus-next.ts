@@ -1,7 +1,11 @@
+/// <reference path="./dbus-next-internals.d.ts" />
 // The one place that imports dbus-next (a CommonJS package): everything else
 // in the runtime takes its classes from here, so the interop lives in one file.
-import { createRequire } from 'node:module';
 import dbusNext from 'dbus-next';
+// Static imports (not a run-time require) so bundlers keep the very module
+// instances dbus-next itself uses.
+import marshallersModule from 'dbus-next/lib/marshallers.js';
+import alignModule from 'dbus-next/lib/align.js';
 import type * as DBusNextTypes from 'dbus-next';
 
 export const { Variant, DBusError, Message, MessageBus, interface: dbusInterface } = dbusNext;
@@ -27,10 +31,9 @@ export const NO_REPLY_EXPECTED = 1;
  * Replace the `d` and `x` marshallers; the others are untouched.
  */
 function fixMarshallers(): void {
-  const require = createRequire(import.meta.url);
   type Marshaller = { check(d: unknown): unknown; marshall(ps: unknown, d: unknown): void };
-  const marshallers = require('dbus-next/lib/marshallers.js') as { MakeSimpleMarshaller: (sig: string) => Marshaller; __fixed?: boolean };
-  const { align } = require('dbus-next/lib/align.js') as { align: (ps: unknown, n: number) => void };
+  const marshallers = marshallersModule as { MakeSimpleMarshaller: (sig: string) => Marshaller; __fixed?: boolean };
+  const { align } = alignModule as { align: (ps: unknown, n: number) => void };
   if (marshallers.__fixed) return;
   type Stream = { put(b: Buffer): void; _offset: number };
   const eightBytes = (check: (d: unknown) => void, write: (b: Buffer, d: never) => void): Marshaller => ({
