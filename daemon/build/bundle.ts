@@ -1,9 +1,14 @@
 // Builds the production daemon: one ESM file, dist/virtual-mediad.mjs, with
-// dbus-next and the generated bindings inside. usocket (the native addon for
-// unix fd passing) stays outside: it is loaded at run time from the
-// node_modules directory next to the bundle, where the layer installs it.
-// x11 is an optional dbus-next dependency for X11 session buses, never used
-// on a BMC.
+// dbus-next, usocket's JavaScript and the generated bindings inside. Only
+// usocket's native addon (unix fd passing) stays outside: it is loaded at run
+// time from node_modules/usocket/build/Release/uwrap.node next to the bundle,
+// where the layer installs it. x11 is an optional dbus-next dependency for
+// X11 session buses, never used on a BMC.
+//
+// Small stand-ins replace what the daemon does not need, for start-up time
+// and memory (bench/daemon.ts): xml2js (dbus-next parses no XML here), Node's
+// assert (two checks), debug (usocket's logging) and bindings (the addon's
+// path is known).
 //
 //   npx tsx daemon/build/bundle.ts [--outfile dist/virtual-mediad.mjs] [--no-minify]
 import { build, type Plugin } from 'esbuild';
@@ -47,6 +52,8 @@ const bundleDbusNextInternals: Plugin = {
   },
 };
 
+const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
+
 export async function bundleDaemon(outfile = 'dist/virtual-mediad.mjs', minify = true): Promise<BundleResult> {
   const root = fileURLToPath(new URL('../../', import.meta.url));
   const result = await build({
@@ -57,7 +64,13 @@ export async function bundleDaemon(outfile = 'dist/virtual-mediad.mjs', minify =
     platform: 'node',
     format: 'esm',
     target: 'node20',
-    external: ['usocket', 'x11'],
+    external: ['x11', '*.node'],
+    alias: {
+      xml2js: here('./xml2js-lite.ts'),
+      assert: here('./assert-lite.cjs'),
+      debug: here('./debug-off.cjs'),
+      bindings: here('./usocket-bindings.cjs'),
+    },
     banner: { js: REQUIRE_BANNER },
     outfile,
     plugins: [bundleDbusNextInternals],

@@ -29,9 +29,13 @@ export class Daemon {
   ) {}
 
   async start(bus: BusChoice): Promise<void> {
+    const t0 = performance.now();
+    const lap = (what: string) => this.log.debug(`start-up: ${what} at ${(performance.now() - t0).toFixed(1)} ms (process up ${(process.uptime() * 1000).toFixed(0)} ms)`);
     const gadget = new GadgetSeam(this.config.roots.configfs);
     await cleanStaleState(this.config, gadget, this.log);
+    lap('stale state cleaned');
     const connection = await rt.Connection.open(bus.address ? { address: bus.address } : { bus: bus.bus });
+    lap('bus connected');
     this.#connection = connection;
     const server = new rt.ObjectServer(connection, { log: this.log });
     server.addManager(ROOT_PATH);
@@ -43,7 +47,9 @@ export class Daemon {
       server.add(object.path, ...object.interfaces());
       this.mountPoints.push(machine);
     }
+    lap('objects exported');
     const reply = await connection.requestName(BUS_NAME, DBUS_NAME_FLAG_DO_NOT_QUEUE);
+    lap('name requested');
     if (reply !== PRIMARY_OWNER) throw new Error(`the bus name ${BUS_NAME} is owned by another process`);
     this.log.info(`serving ${this.config.mountPoints.length} mount points as ${BUS_NAME}`);
   }

@@ -6,6 +6,7 @@ import { formatProblems } from './config/parse.js';
 import { loadConfig } from './config/load.js';
 import { Daemon } from './daemon.js';
 import { daemonLogger } from './util/logger.js';
+import { releaseStartupGarbage } from './util/startup-memory.js';
 
 async function main(): Promise<number> {
   let cli;
@@ -17,6 +18,7 @@ async function main(): Promise<number> {
     return 2;
   }
   const log = daemonLogger(cli.debug);
+  log.debug(`start-up: main() at ${(process.uptime() * 1000).toFixed(0)} ms after process start`);
   const loaded = loadConfig(cli.configFile, { roots: cli.roots });
   if (!loaded.ok) {
     for (const line of formatProblems(loaded.problems)) log.error(line);
@@ -43,6 +45,8 @@ async function main(): Promise<number> {
     await daemon.stop().catch(() => undefined);
     return 1;
   }
+  // After the first turns settle (PropertiesChanged flushes, match rules).
+  setTimeout(releaseStartupGarbage, 500).unref();
   return new Promise<number>(() => {
     // Runs until a signal; the bus connection keeps the event loop alive.
   });

@@ -2,9 +2,9 @@
 // shell), stdout/stderr turned into log lines, and an exit promise that a
 // supervisor can watch. Nothing secret is ever passed in argv or env: secrets
 // travel on extra pipes (`secretFds`) or in 0600 files.
-import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import type { ChildProcess, StdioOptions } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { constants } from 'node:os';
-import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import type { Logger } from '../util/logger.js';
 
@@ -22,6 +22,29 @@ export interface ChildOptions {
   readonly secretFds?: readonly Buffer[];
 }
 
+// child_process is loaded on the first spawn, not at start: an idle daemon
+// with nothing inserted never needs it (about 2 MiB of resident memory).
+const loadBuiltin = createRequire(import.meta.url);
+let childProcess: typeof import('node:child_process') | undefined;
+function spawnChild(command: string, args: readonly string[], options: import('node:child_process').SpawnOptions): ChildProcess {
+  childProcess ??= loadBuiltin('node:child_process') as typeof import('node:child_process');
+  return childProcess.spawn(command, args, options);
+}
+
+/** Calls `onLine` for each complete line of `stream` (readline costs more memory than this needs). */
+function eachLine(stream: Readable, onLine: (line: string) => void): void {
+  let partial = '';
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk: string) => {
+    const lines = (partial + chunk).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) onLine(line);
+  });
+  stream.on('end', () => {
+    if (partial) onLine(partial);
+  });
+}
+
 export class Child {
   readonly exited: Promise<Exit>;
   #exit: Exit | undefined;
@@ -30,11 +53,11 @@ export class Child {
   constructor(command: string, args: readonly string[], readonly options: ChildOptions) {
     const extra = (options.secretFds ?? []).map(() => 'pipe' as const);
     const stdio: StdioOptions = ['ignore', 'pipe', 'pipe', ...extra];
-    this.#process = spawn(command, args, { stdio, detached: false, env: childEnvironment() });
+    this.#process = spawnChild(command, args, { stdio, detached: false, env: childEnvironment() });
     const { label, log } = options;
     for (const stream of [this.#process.stdout, this.#process.stderr]) {
       if (!stream) continue;
-      createInterface({ input: stream as Readable }).on('line', (line) => log.debug(`${label}: ${line}`));
+      eachLine(stream as Readable, (line) => log.debug(`${label}: ${line}`));
     }
     (options.secretFds ?? []).forEach((data, i) => {
       const pipe = this.#process.stdio[3 + i] as Writable | null;
