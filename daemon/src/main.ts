@@ -6,7 +6,6 @@ import { formatProblems } from './config/parse.js';
 import { loadConfig } from './config/load.js';
 import { Daemon } from './daemon.js';
 import { daemonLogger } from './util/logger.js';
-import { releaseStartupGarbage } from './util/startup-memory.js';
 
 async function main(): Promise<number> {
   let cli;
@@ -45,8 +44,6 @@ async function main(): Promise<number> {
     await daemon.stop().catch(() => undefined);
     return 1;
   }
-  // After the first turns settle (PropertiesChanged flushes, match rules).
-  setTimeout(releaseStartupGarbage, 500).unref();
   return new Promise<number>(() => {
     // Runs until a signal; the bus connection keeps the event loop alive.
   });

@@ -32,13 +32,16 @@ export const DEFAULT_GADGET: GadgetIdentity = {
   serialNumberPrefix: 'OBMC',
 };
 
-// readahead turns the host's small sequential reads into growing HTTP range
-// requests; cache keeps what was fetched so re-reads (filesystem metadata,
-// installers seeking back) do not cross the network again. Measured in
-// test/daemon/nbdkit-filters.test.ts.
+// Over a slow link every host read costs an HTTP round trip. The cache
+// filter, caching reads in 1 MiB blocks, turns the host's 128 KiB sequential
+// reads into one range request per MiB and serves re-reads (file system
+// metadata, installers seeking back) locally, within 64 MiB of $TMPDIR.
+// readahead adds prefetching where the curl plugin runs requests in parallel
+// (newer nbdkit); with nbdkit 1.32's serialised curl plugin it only logs that
+// it cannot help. Measured in test/daemon/nbdkit-filters.test.ts.
 export const DEFAULT_NBDKIT: NbdkitTuning = {
   httpsFilters: ['readahead', 'cache'],
-  httpsFilterParams: ['cache-max-size=64M'],
+  httpsFilterParams: ['cache-on-read=true', 'cache-min-block-size=1M', 'cache-max-size=64M'],
   httpTimeout: 30,
 };
 
