@@ -224,6 +224,7 @@ export async function faults(c: Context): Promise<Measures> {
     if (c1.errno === 0) throw new Error('Completion(0) after nbdkit was killed: expected an errno');
     const active = await m.process.get('Active');
     if (active !== false) throw new Error('Process.Active still true after nbdkit died');
+    if (!m.events.some((e) => e.what === 'Active' && e.value === false && e.at >= killedAt)) throw new Error('no PropertiesChanged Active=false after nbdkit died');
     const exitCode = await m.process.get('ExitCode');
     if ((await m.mountPoint.get('ImageURL')) !== '') throw new Error('ImageURL not cleared after nbdkit died');
     await waitClean(c.legacy.nbd, socket);
@@ -259,6 +260,7 @@ export async function inactivity(c: Context, timeoutSeconds: number): Promise<Me
     const countdown = after.filter((e) => e.what === 'RemainingInactivityTimeout').map((e) => Number(e.value));
     if (!countdown.some((v) => v > 0 && v < timeoutSeconds)) throw new Error(`RemainingInactivityTimeout never counted down: ${JSON.stringify(countdown)}`);
     await waitFor('Process.Active false after the idle eject', 5000, async () => (await m.process.get('Active')) === false);
+    if (!m.events.slice(seen).some((e) => e.what === 'Active' && e.value === false)) throw new Error('no PropertiesChanged Active=false for the idle eject');
     await waitClean(c.legacy.nbd, socket);
 
     // Busy: one 4 KiB O_DIRECT read a second keeps it in.
