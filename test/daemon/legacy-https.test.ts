@@ -2,7 +2,7 @@
 // arguments, TLS verification against the configured CA, credentials that
 // never appear in nbdkit's argv or environment, and the served bytes.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvalidArgument } from '../../bindings/xyz/openbmc_project/Common/error.js';
 import { Harness, ROOT } from './support/harness.js';
@@ -69,6 +69,26 @@ describe('daemon: legacy HTTPS (real nbdkit curl plugin)', function () {
     assert.equal(await h.nextCompletion(completions, 2), 0);
     assert.equal(await h.mountPoint(path).get('ImageURL'), '');
     assert.throws(() => process.kill(nbdkitPid, 0), /ESRCH/, 'nbdkit stopped');
+  });
+
+  it('nbdkit dying while the medium is inserted sets ExitCode 137, ejects and reports ECONNREFUSED', async () => {
+    await h.start(legacyConfig(h), { TlsCaFile: pki.caFile });
+    const legacy = h.legacy('Slot_2');
+    const completions = await h.watchCompletions(legacy);
+    const pipe = secretPipe(h.kernel.root, secret('alice', PASSWORD));
+    await legacy.Mount(server.url('/images/disk.img'), false, { type: 'unixfd', value: pipe.fd });
+    pipe.close();
+    assert.equal(await h.nextCompletion(completions, 1), 0, h.daemon!.log());
+    const changes: Record<string, unknown>[] = [];
+    await h.process(path).onPropertiesChanged((changed) => changes.push(changed));
+    process.kill(Number(readFileSync(join(h.kernel.run, 'Slot_2.nbdkit.pid'), 'utf8')), 'SIGKILL');
+    assert.equal(await h.nextCompletion(completions, 2), 111);
+    assert.equal(await h.process(path).get('ExitCode'), 137);
+    assert.equal(await h.process(path).get('Active'), false);
+    assert.ok(changes.some((c) => c.Active === false), 'PropertiesChanged announced Active=false');
+    assert.equal(existsSync(join(h.kernel.run, 'nbd2.sock')), false, 'socket removed');
+    assert.equal(existsSync(h.kernel.gadgetDir('Slot_2')), false);
+    assert.equal(h.kernel.size('nbd2'), 0);
   });
 
   it('accepts the YAML form (sbv) with -1 for no credentials; the server refusing makes Completion non-zero', async () => {

@@ -70,6 +70,23 @@ describe('daemon: SIGTERM and stale state', function () {
     }
   });
 
+  it('SIGTERM during a stuck insertion cancels it (Completion ECANCELED), stops the child and exits 0', async () => {
+    await h.start({ Slot_0: { EndpointId: '/nbd/0', Mode: 0, NBDDevice: 'nbd0', UnixSocket: join(h.kernel.run, 'nbd0.sock'), Timeout: 60 } });
+    h.kernel.setFakeMode('nbd0', 'hang');
+    const proxy = h.proxy('Slot_0');
+    const completions = await h.watchCompletions(proxy);
+    await proxy.Mount();
+    await eventually('nbd-client started', () => h.kernel.nbdClientPid('nbd0') !== undefined);
+    const pid = h.kernel.nbdClientPid('nbd0');
+    const started = Date.now();
+    assert.equal(await h.daemon!.stop('SIGTERM'), 0, h.daemon!.log());
+    assert.ok(Date.now() - started < 10_000, 'the stop does not wait for the watchdog');
+    await eventually('Completion delivered', () => completions.length === 1, 3000);
+    assert.equal(completions[0], 125);
+    assert.equal(alive(pid), false);
+    assert.equal(existsSync(h.kernel.gadgetDir('Slot_0')), false);
+  });
+
   it('cleans what a crashed run left and leaves foreign gadgets alone', async () => {
     const k = h.kernel;
     // Our gadget, bound, as a crashed run leaves it.
