@@ -22,6 +22,7 @@ export class Daemon {
   readonly mountPoints: MountPoint[] = [];
   #connection: rt.Connection | undefined;
   readonly #warned = new Set<string>();
+  #stopping = false;
 
   constructor(
     readonly config: Config,
@@ -54,8 +55,25 @@ export class Daemon {
     this.log.info(`serving ${this.config.mountPoints.length} mount points as ${BUS_NAME}`);
   }
 
+  /**
+   * Calls `onLost` once if the bus connection drops (dbus-daemon restarted):
+   * without it the daemon would serve nobody, so the caller ejects and exits
+   * for systemd to restart it. Polled: the runtime notices a closed stream
+   * but has no event for it.
+   */
+  watchBus(onLost: () => void, intervalMs = 1000): void {
+    const timer = setInterval(() => {
+      if (this.#connection?.closed && !this.#stopping) {
+        clearInterval(timer);
+        onLost();
+      }
+    }, intervalMs);
+    timer.unref();
+  }
+
   /** Ejects everything, then leaves the bus. */
   async stop(): Promise<void> {
+    this.#stopping = true;
     this.log.info('stopping: ejecting all media');
     await Promise.all(this.mountPoints.map((m) => m.shutdown()));
     await this.#connection?.close();

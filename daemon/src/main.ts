@@ -26,19 +26,23 @@ async function main(): Promise<number> {
   }
   const daemon = new Daemon(loaded.config, log);
   let stopping: Promise<number> | undefined;
-  const stop = (signal: string) => {
+  const stop = (why: string, code: number) => {
     stopping ??= (async () => {
-      log.info(`${signal} received`);
+      log.info(why);
       await daemon.stop();
-      return 0;
+      return code;
     })();
     return stopping;
   };
-  const exitAfterStop = (signal: string) => void stop(signal).then((code) => process.exit(code));
-  process.on('SIGTERM', () => exitAfterStop('SIGTERM'));
-  process.on('SIGINT', () => exitAfterStop('SIGINT'));
+  const exitAfterStop = (why: string, code: number) => void stop(why, code).then((c) => process.exit(c));
+  process.on('SIGTERM', () => exitAfterStop('SIGTERM received', 0));
+  process.on('SIGINT', () => exitAfterStop('SIGINT received', 0));
   try {
     await daemon.start({ bus: cli.bus, address: cli.address });
+    daemon.watchBus(() => {
+      log.error('lost the D-Bus connection: ejecting all media and exiting');
+      exitAfterStop('bus connection lost', 1);
+    });
   } catch (e) {
     log.error(`cannot start: ${(e as Error).message}`);
     await daemon.stop().catch(() => undefined);

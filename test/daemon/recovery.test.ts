@@ -87,6 +87,22 @@ describe('daemon: SIGTERM and stale state', function () {
     assert.equal(existsSync(h.kernel.gadgetDir('Slot_0')), false);
   });
 
+  it('losing the bus ejects every medium and exits 1 (systemd restarts it)', async () => {
+    await h.start({ Slot_0: { EndpointId: '/nbd/0', Mode: 0, NBDDevice: 'nbd0', UnixSocket: join(h.kernel.run, 'nbd0.sock') } });
+    diskImage(join(h.kernel.root, 'disk.img'));
+    await h.serveOnSocket(join(h.kernel.run, 'nbd0.sock'), join(h.kernel.root, 'disk.img'));
+    const proxy = h.proxy('Slot_0');
+    const completions = await h.watchCompletions(proxy);
+    await proxy.Mount();
+    assert.equal(await h.nextCompletion(completions, 1), 0, h.daemon!.log());
+    await h.bus.stop();
+    const code = await Promise.race([h.daemon!.exited, new Promise((r) => setTimeout(() => r('still running'), 10_000))]);
+    assert.equal(code, 1, h.daemon!.log());
+    assert.match(h.daemon!.log(), /<3>lost the D-Bus connection/);
+    assert.equal(existsSync(h.kernel.gadgetDir('Slot_0')), false, 'medium ejected');
+    assert.equal(h.kernel.size('nbd0'), 0);
+  });
+
   it('cleans what a crashed run left and leaves foreign gadgets alone', async () => {
     const k = h.kernel;
     // Our gadget, bound, as a crashed run leaves it.
