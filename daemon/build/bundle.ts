@@ -11,7 +11,7 @@
 // path is known).
 //
 //   npx tsx daemon/build/bundle.ts [--outfile dist/virtual-mediad.mjs] [--no-minify]
-import { build, type Plugin } from 'esbuild';
+import { build } from 'esbuild';
 import { readFileSync, statSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
@@ -28,29 +28,6 @@ export interface BundleResult {
 // externals in ESM output; a real require bound to the bundle's location
 // finds usocket in the node_modules beside it.
 const REQUIRE_BANNER = "import { createRequire as __vmCreateRequire } from 'node:module'; const require = __vmCreateRequire(import.meta.url);";
-
-/**
- * codegen/runtime/dbus-next.ts reaches into dbus-next/lib/*.js through a
- * require made with createRequire(import.meta.url): invisible to esbuild, so
- * the bundle would look for dbus-next on disk at run time and patch a copy
- * other than the one bundled. Dropping that local require lets esbuild see
- * plain require('dbus-next/lib/…') calls and bundle them. Fails the build if
- * the runtime changes shape, rather than produce a bundle that dies at start.
- */
-const bundleDbusNextInternals: Plugin = {
-  name: 'bundle-dbus-next-internals',
-  setup(b) {
-    b.onLoad({ filter: /codegen\/runtime\/dbus-next\.ts$/ }, (args) => {
-      const source = readFileSync(args.path, 'utf8');
-      const local = /^\s*const require = createRequire\(import\.meta\.url\);\s*$/m;
-      if (!local.test(source)) {
-        if (/createRequire\(/.test(source)) throw new Error(`${args.path}: unknown createRequire use; update daemon/build/bundle.ts`);
-        return undefined;
-      }
-      return { contents: source.replace(local, ''), loader: 'ts' };
-    });
-  },
-};
 
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 
@@ -73,7 +50,6 @@ export async function bundleDaemon(outfile = 'dist/virtual-mediad.mjs', minify =
     },
     banner: { js: REQUIRE_BANNER },
     outfile,
-    plugins: [bundleDbusNextInternals],
     minify,
     // Readable stack traces in the journal even when minified.
     keepNames: true,
