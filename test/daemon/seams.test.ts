@@ -1,0 +1,78 @@
+// The seams on their own, on plain files: UDC choice (ASPEED vhub port
+// order), the mount table, program arguments, configfs removal rules.
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { silentLogger } from '../../codegen/runtime/index.js';
+import { mountOptions, staleCifsMounts } from '../../daemon/src/seams/cifs.js';
+import { GadgetSeam } from '../../daemon/src/seams/gadget.js';
+import { attachArgs } from '../../daemon/src/seams/nbd-client.js';
+import { fileArgs, httpsArgs } from '../../daemon/src/seams/nbdkit.js';
+import { chooseUdc, listUdcs } from '../../daemon/src/seams/udc.js';
+import { OperationError } from '../../daemon/src/util/errno.js';
+import { DEFAULT_GADGET } from '../../daemon/src/config/defaults.js';
+
+describe('daemon: seams', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'vmd-seam-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('UDCs: ASPEED vhub ports in numeric order; the first free one is chosen; a busy configured one is EBUSY', () => {
+    for (const p of [10, 2, 1, 5]) mkdirSync(join(dir, 'class/udc', `1e6a0000.usb-vhub:p${p}`), { recursive: true });
+    assert.deepEqual(listUdcs(dir), ['1e6a0000.usb-vhub:p1', '1e6a0000.usb-vhub:p2', '1e6a0000.usb-vhub:p5', '1e6a0000.usb-vhub:p10']);
+    assert.equal(chooseUdc(dir, undefined, new Set(['1e6a0000.usb-vhub:p1'])), '1e6a0000.usb-vhub:p2');
+    assert.equal(chooseUdc(dir, '1e6a0000.usb-vhub:p5', new Set()), '1e6a0000.usb-vhub:p5');
+    assert.throws(() => chooseUdc(dir, '1e6a0000.usb-vhub:p5', new Set(['1e6a0000.usb-vhub:p5'])), (e) => e instanceof OperationError && e.errno === 16);
+    assert.throws(() => chooseUdc(dir, 'nope', new Set()), (e) => e instanceof OperationError && e.errno === 22);
+    assert.throws(() => chooseUdc(join(dir, 'empty'), undefined, new Set()), /no UDC/);
+  });
+
+  it('gadget: ids, strings and LUN attributes written, bound UDCs found, removed completely from a plain tree', () => {
+    const seam = new GadgetSeam(dir);
+    seam.create('Slot_0', DEFAULT_GADGET, { devicePath: '/dev/nbd0', readOnly: true, cdrom: true });
+    seam.bind('Slot_0', 'udc.0');
+    const g = join(dir, 'usb_gadget/virtual-media.Slot_0');
+    assert.equal(readFileSync(join(g, 'idVendor'), 'utf8'), '0x1d6b');
+    assert.equal(readFileSync(join(g, 'idProduct'), 'utf8'), '0x0104');
+    assert.equal(readFileSync(join(g, 'strings/0x409/serialnumber'), 'utf8'), 'OBMCSlot_0');
+    assert.equal(readFileSync(join(g, 'functions/mass_storage.usb0/lun.0/cdrom'), 'utf8'), '1');
+    assert.deepEqual([...seam.boundUdcs()], ['udc.0']);
+    mkdirSync(join(dir, 'usb_gadget/other'));
+    writeFileSync(join(dir, 'usb_gadget/other/UDC'), 'udc.1\n');
+    assert.deepEqual([...seam.boundUdcs()].sort(), ['udc.0', 'udc.1']);
+    assert.deepEqual(seam.ours(), ['virtual-media.Slot_0']);
+    seam.remove('Slot_0');
+    assert.equal(existsSync(g), false);
+    seam.remove('Slot_0'); // twice is fine
+  });
+
+  it('mount table: only cifs mounts below our run directory, octal escapes decoded', () => {
+    const info = join(dir, 'mountinfo');
+    writeFileSync(
+      info,
+      [
+        '36 25 0:31 / /run/virtual-media/cifs/Slot_1 rw,relatime shared:1 - cifs //nas/images rw,vers=3.1.1',
+        '37 25 0:32 / /run/virtual-media/cifs/With\\040space rw - cifs //nas/x rw',
+        '38 25 0:33 / /mnt/other rw - cifs //nas/y rw',
+        '39 25 0:34 / /run/virtual-media/cifs/tmp rw - tmpfs tmpfs rw',
+      ].join('\n'),
+    );
+    assert.deepEqual(staleCifsMounts(info, '/run/virtual-media'), ['/run/virtual-media/cifs/Slot_1', '/run/virtual-media/cifs/With space']);
+    assert.deepEqual(staleCifsMounts(join(dir, 'missing'), '/run/virtual-media'), []);
+  });
+
+  it('program arguments: no password argument without credentials, readonly flags, CIFS options', () => {
+    const common = { command: 'nbdkit', socket: '/run/s.sock', pidFile: '/run/p', readOnly: true, log: silentLogger };
+    const https = httpsArgs(common, { url: 'https://h/i.iso', user: undefined, password: undefined, caFile: '/ca.pem', caPath: '/certs', filters: [], filterParams: [], timeoutSeconds: 9 });
+    assert.deepEqual(https, ['--foreground', '--exit-with-parent', '--unix', '/run/s.sock', '--pidfile', '/run/p', '--readonly', 'curl', 'url=https://h/i.iso', 'protocols=https', 'timeout=9', 'cainfo=/ca.pem', 'capath=/certs']);
+    assert.deepEqual(fileArgs({ ...common, readOnly: false }, '/mnt/x.img'), ['--foreground', '--exit-with-parent', '--unix', '/run/s.sock', '--pidfile', '/run/p', 'file', 'file=/mnt/x.img']);
+    assert.deepEqual(attachArgs({ command: 'nbd-client', devRoot: '/dev', log: silentLogger }, 'nbd3', '/run/s.sock', 4096, 60, true), [
+      '-unix', '/run/s.sock', '/dev/nbd3', '-block-size', '4096', '-timeout', '60', '-nofork', '-nonetlink', '-readonly',
+    ]);
+    assert.equal(mountOptions({ unc: '//h/s', user: undefined, password: undefined, readWrite: false }, '3', undefined), 'ro,seal,vers=3,nosuid,nodev,noexec,guest');
+    assert.equal(mountOptions({ unc: '//h/s', user: 'u', password: 'p', readWrite: true }, '3.1.1', '/run/.c'), 'rw,seal,vers=3.1.1,nosuid,nodev,noexec,credentials=/run/.c');
+  });
+});
