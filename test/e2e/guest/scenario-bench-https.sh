@@ -44,7 +44,13 @@ else
   delay_params=(delay-read=$(( 2 * delay_ms ))ms)
 fi
 curl_rtt=$(curl -s -o /dev/null --cacert "$work/tls/ca.pem" -r 0-0 -w '%{time_connect}' "$url")
-measure tcpConnectMs "$(awk -v s="$curl_rtt" 'BEGIN { printf "%.1f", s * 1000 }')"
+connect_ms=$(awk -v s="$curl_rtt" 'BEGIN { printf "%.1f", s * 1000 }')
+measure tcpConnectMs "$connect_ms"
+# A TCP connect is one round trip: with netem it must take at least twice the delay.
+if [ -z "${delay_filter[*]}" ] && ! awk -v ms="$connect_ms" -v d="$delay_ms" 'BEGIN { exit !(ms >= 2 * d * 0.9) }'; then
+  fail "TCP connect took ${connect_ms} ms: the ${delay_ms} ms netem delay is not in effect"
+fi
+image_sha=$(sha256sum "$work/www/disk.img" | cut -d' ' -f1)
 
 while IFS='|' read -r name filters params; do
   [ -n "$name" ] || continue
@@ -59,6 +65,12 @@ while IFS='|' read -r name filters params; do
   requests_before=$(wc -l < "$work/requests.log")
   rate=$(read_rate_mib_s "/dev/$disk") || fail "reading /dev/$disk ($name)"
   requests=$(( $(wc -l < "$work/requests.log") - requests_before ))
+  if [ "$name" != plain ]; then
+    # The filters must not change the data: read it again (partly from nbdkit's cache) and compare.
+    sync; echo 3 > /proc/sys/vm/drop_caches
+    got=$(dd if="/dev/$disk" bs=1M iflag=direct status=none | sha256sum | cut -d' ' -f1)
+    [ "$got" = "$image_sha" ] || fail "variant $name: sha256 of /dev/$disk $got != image $image_sha"
+  fi
   key=${name//+/_}
   measure "${key}MiBps" "$rate"
   measure "${key}HttpRequests" "$requests"

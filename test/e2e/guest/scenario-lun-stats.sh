@@ -31,6 +31,7 @@ image_bytes=$(stat -c %s "$work/disk.img")
 
 nbd_attach "$work/disk.img" "$work/nbd.sock" "$nbd"
 gadget_create "$gadget" "$nbd" 0 0
+step "lun.0/stats exists (patched module)"
 [ -r "$lun/stats" ] || fail "lun.0/stats missing: the running usb_f_mass_storage is not the patched module"
 
 step "wait for the writable USB disk"
