@@ -54,7 +54,7 @@ describe('daemon: legacy HTTPS (real nbdkit curl plugin)', function () {
     assert.deepEqual(argv.slice(1), [
       '--foreground', '--exit-with-parent', '--unix', join(h.kernel.run, 'nbd2.sock'), '--pidfile', join(h.kernel.run, 'Slot_2.nbdkit.pid'), '--readonly',
       '--filter=readahead', '--filter=cache', 'curl', `url=${url}`, 'protocols=https', 'timeout=30', `cainfo=${pki.caFile}`,
-      'user=alice', 'password=-3', 'cache-on-read=true', 'cache-min-block-size=1M', 'cache-max-size=64M',
+      'user=alice', 'password=-3', 'cache-on-read=true', 'cache-min-block-size=1M', 'cache-max-size=32M',
     ]);
     const environ = readFileSync(`/proc/${nbdkitPid}/environ`);
     for (const where of [argv.join(' '), environ.toString('utf8'), readFileSync(`/proc/${h.daemon!.pid}/cmdline`, 'utf8'), readFileSync(`/proc/${h.daemon!.pid}/environ`, 'utf8'), h.daemon!.log()]) {

@@ -35,13 +35,14 @@ export const DEFAULT_GADGET: GadgetIdentity = {
 // Over a slow link every host read costs an HTTP round trip. The cache
 // filter, caching reads in 1 MiB blocks, turns the host's 128 KiB sequential
 // reads into one range request per MiB and serves re-reads (file system
-// metadata, installers seeking back) locally, within 64 MiB of $TMPDIR.
+// metadata, installers seeking back) locally, within 32 MiB of $TMPDIR per
+// inserted medium (tmpfs, i.e. RAM, on an OpenBMC image: keep it modest).
 // readahead adds prefetching where the curl plugin runs requests in parallel
 // (newer nbdkit); with nbdkit 1.32's serialised curl plugin it only logs that
 // it cannot help. Measured in test/daemon/nbdkit-filters.test.ts.
 export const DEFAULT_NBDKIT: NbdkitTuning = {
   httpsFilters: ['readahead', 'cache'],
-  httpsFilterParams: ['cache-on-read=true', 'cache-min-block-size=1M', 'cache-max-size=64M'],
+  httpsFilterParams: ['cache-on-read=true', 'cache-min-block-size=1M', 'cache-max-size=32M'],
   httpTimeout: 30,
 };
 

@@ -51,7 +51,7 @@ export interface Commands {
 export interface NbdkitTuning {
   /** nbdkit filters placed in front of the curl plugin, in order. */
   readonly httpsFilters: readonly string[];
-  /** Extra key=value parameters for those filters (e.g. cache-max-size=64M). */
+  /** Extra key=value parameters for those filters (e.g. cache-max-size=32M). */
   readonly httpsFilterParams: readonly string[];
   /** Seconds nbdkit's curl plugin waits for one HTTP request. */
   readonly httpTimeout: number;
