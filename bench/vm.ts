@@ -19,7 +19,7 @@ export type BenchResult = Row & { note?: string };
 const SCENARIOS = ['bench-read', 'bench-mount', 'bench-https'];
 /** Shell scenarios, then the daemon's Mount latency in the same boot. Exit code = failures. */
 const SCRIPT = `E2E_SCENARIOS='${SCENARIOS.join(' ')}' bash "$E2E_GUEST_DIR/run-all.sh"; shell=$?
-E2E_DAEMON_SCENARIOS=daemon-mount-latency bash "$E2E_GUEST_DIR/daemon-scenarios.sh"; daemon=$?
+E2E_DAEMON_SCENARIOS='daemon-mount-latency daemon-stream-defaults daemon-stream-tuned' bash "$E2E_GUEST_DIR/daemon-scenarios.sh"; daemon=$?
 exit $((shell + daemon))
 `;
 /** Daemon Mount -> Completion over the script's mount -> USB disk visible. */
@@ -109,6 +109,26 @@ export function benchResults(results: GuestResult[]): BenchResult[] {
         target: `<= ${DAEMON_LATENCY_TARGET}x`,
         pass: visible / script <= DAEMON_LATENCY_TARGET,
         note: 'like for like: daemon Legacy.Mount -> USB disk visible vs the by-hand script',
+      },
+    );
+  }
+
+  const streamDefaults = results.find((x) => x.scenario === 'daemon-stream-defaults');
+  const streamTuned = results.find((x) => x.scenario === 'daemon-stream-tuned');
+  if (streamDefaults && streamTuned) {
+    for (const r of [streamDefaults, streamTuned]) if (r.pass !== true) throw new Error(`VM bench: ${r.scenario} failed: ${r.reason}`);
+    const base = num(streamDefaults, 'readMiBps');
+    const tuned = num(streamTuned, 'readMiBps');
+    const what = `${num(streamDefaults, 'imageMiB')} MiB HTTPS image read once through the USB disk, netem ${num(streamDefaults, 'delayMs')} ms on lo, daemon Legacy.Mount`;
+    out.push(
+      { name: 'vm.daemon_https.default_filters', value: base, unit: 'MiB/s', note: `${what}; the daemon's default Nbdkit settings` },
+      {
+        name: 'vm.daemon_https.tuned_filters',
+        value: tuned,
+        unit: 'MiB/s',
+        baseline: base,
+        ratio: round(tuned / base),
+        note: `${what}; Nbdkit.HttpsFilters ["cache"], HttpsFilterParams cache-min-block-size=4M cache-on-read=true cache-max-size=32M`,
       },
     );
   }

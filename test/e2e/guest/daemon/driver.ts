@@ -7,7 +7,7 @@ import { appendFileSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import * as rt from '../../../../codegen/runtime/index.js';
 import { httpsServers, isoImage, makeCa, randomImage, startDaemon, type DaemonRun } from './fixtures.js';
-import { ensureReady, faults, mountLatency, httpsCredentials, httpsDisk, httpsIso, inactivity, proxy, type Context, type Measures } from './scenarios.js';
+import { daemonStream, ensureReady, faults, mountLatency, httpsCredentials, httpsDisk, httpsIso, inactivity, proxy, type Context, type Measures } from './scenarios.js';
 import { smb } from './smb.js';
 
 const share = process.env.E2E_SHARE ?? '/tmp';
@@ -17,17 +17,30 @@ const work = '/tmp/e2e-daemon';
 const SHORT_INACTIVITY_S = 5;
 
 const ALL = ['daemon-https-disk', 'daemon-https-iso', 'daemon-https-credentials', 'daemon-proxy', 'daemon-faults', 'daemon-smb', 'daemon-inactivity'];
-/** Only when named: bench/vm.ts runs it. */
-const EXTRA = ['daemon-mount-latency'];
+/** Only when named: bench/vm.ts runs them. */
+const EXTRA = ['daemon-mount-latency', 'daemon-stream-defaults', 'daemon-stream-tuned'];
+/** The VM bench's best HTTPS filter set (bench/vm.ts, vm.https.*), with the daemon's default cache size. */
+const TUNED_NBDKIT = {
+  HttpsFilters: ['cache'],
+  HttpsFilterParams: ['cache-min-block-size=4M', 'cache-on-read=true', 'cache-max-size=32M'],
+};
+
+/** Daemon settings per scenario: the daemon is restarted when they change. */
+function settingsFor(scenario: string): { inactivity: number; nbdkit?: object } {
+  if (scenario === 'daemon-inactivity') return { inactivity: SHORT_INACTIVITY_S };
+  if (scenario === 'daemon-stream-tuned') return { inactivity: 1800, nbdkit: TUNED_NBDKIT };
+  return { inactivity: 1800 };
+}
 
 function record(line: Record<string, unknown>): void {
   appendFileSync(results, `${JSON.stringify(line)}\n`);
   process.stdout.write(`E2E-DAEMON ${line.pass ? 'PASS' : 'FAIL'} ${String(line.scenario)}${line.pass ? '' : `: ${String(line.reason)}`}\n`);
 }
 
-function config(ctx: { ca: string }, inactivitySeconds: number): object {
+function config(ctx: { ca: string }, settings: { inactivity: number; nbdkit?: object }): object {
   return {
-    InactivityTimeout: inactivitySeconds,
+    ...(settings.nbdkit ? { Nbdkit: settings.nbdkit } : {}),
+    InactivityTimeout: settings.inactivity,
     MountPoints: {
       Slot_0: { EndpointId: '/nbd/0', Mode: 0, NBDDevice: '/dev/nbd0', Timeout: 30, BlockSize: 512 },
       Slot_1: { Mode: 1, NBDDevice: '/dev/nbd1', Timeout: 30, BlockSize: 512 },
@@ -60,7 +73,7 @@ async function main(): Promise<number> {
     const servers = await httpsServers(www, tls, auth);
     connection = await rt.Connection.open({ bus: 'system' });
     ctx = { connection, work, disk, iso, isoText, servers, auth, legacy: { id: 'Slot_1', nbd: 'nbd1' }, proxy: { id: 'Slot_0', nbd: 'nbd0' } };
-    const started = await startDaemon(repo, join(work, 'config.json'), config({ ca: tls.ca }, 1800), connection);
+    const started = await startDaemon(repo, join(work, 'config.json'), config({ ca: tls.ca }, settingsFor('')), connection);
     daemon = started.daemon;
     appendFileSync(results, `${JSON.stringify({ scenario: 'daemon-setup', pass: true, reason: '', durationMs: Date.now() - setupStarted, daemonReadyMs: started.readyMs })}\n`);
   } catch (e) {
@@ -77,15 +90,20 @@ async function main(): Promise<number> {
     'daemon-smb': () => smb(ctx, work),
     'daemon-inactivity': () => inactivity(ctx, SHORT_INACTIVITY_S),
     'daemon-mount-latency': () => mountLatency(ctx, Number(process.env.E2E_BENCH_ROUNDS ?? 3)),
+    'daemon-stream-defaults': () => daemonStream(ctx, Number(process.env.E2E_BENCH_DELAY_MS ?? 20)),
+    'daemon-stream-tuned': () => daemonStream(ctx, Number(process.env.E2E_BENCH_DELAY_MS ?? 20)),
   };
   let failed = 0;
+  let currentSettings = JSON.stringify(settingsFor(''));
   for (const name of [...ALL, ...EXTRA].filter((s) => wanted.includes(s))) {
     const t = Date.now();
     try {
-      if (name === 'daemon-inactivity') {
-        // The timeout is daemon-wide: restart it with a short one (last scenario).
+      const settings = JSON.stringify(settingsFor(name));
+      if (settings !== currentSettings) {
+        // Daemon-wide settings (inactivity timeout, nbdkit filters): restart it.
         await daemon!.stop();
-        daemon = (await startDaemon(repo, join(work, 'config-short.json'), config({ ca: join(work, 'tls', 'ca.pem') }, SHORT_INACTIVITY_S), ctx.connection)).daemon;
+        daemon = (await startDaemon(repo, join(work, `config-${name}.json`), config({ ca: join(work, 'tls', 'ca.pem') }, settingsFor(name)), ctx.connection)).daemon;
+        currentSettings = settings;
       }
       const measures = await scenarios[name]!();
       record({ scenario: name, pass: true, reason: '', durationMs: Date.now() - t, ...measures });

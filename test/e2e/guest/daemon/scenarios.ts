@@ -9,8 +9,8 @@ import { dirname, join } from 'node:path';
 import type * as rt from '../../../../codegen/runtime/index.js';
 import type { StaticServer } from '../https-static-server.js';
 import type { Image } from './fixtures.js';
-import { secretPipe } from './fixtures.js';
-import { leftovers, processes, run, sha256, sleep, usbBlockDevices, waitClean, waitFor, waitForUsbDevice } from './kernel-view.js';
+import { randomImage, secretPipe } from './fixtures.js';
+import { dropCaches, leftovers, processes, run, sha256, sleep, usbBlockDevices, waitClean, waitFor, waitForUsbDevice } from './kernel-view.js';
 import { Medium } from './media-client.js';
 
 export interface Context {
@@ -304,4 +304,33 @@ export async function mountLatency(c: Context, rounds: number): Promise<Measures
   }
   const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
   return { mountToCompletionMs: median(completion), mountToUsbDiskMs: median(visible), mountToCompletionRounds: completion, mountToUsbDiskRounds: visible };
+}
+
+/**
+ * Bench: the daemon streaming a 32 MiB HTTPS image with `delayMs` of netem
+ * delay on lo (a 2x round trip), read once through the USB disk (O_DIRECT),
+ * then checked by sha256. Which nbdkit filters it uses is the daemon's config.
+ */
+export async function daemonStream(c: Context, delayMs: number): Promise<Measures> {
+  const image = randomImage(join(c.work, 'www'), 'stream.img', 32);
+  const m = await Medium.open(c.connection, 'Legacy', c.legacy.id);
+  await run('tc', ['qdisc', 'add', 'dev', 'lo', 'root', 'netem', 'delay', `${delayMs}ms`]);
+  try {
+    const t0 = Date.now();
+    await m.mountLegacy(url(c.servers.open, image), false);
+    await m.expectCompletion('Mount', t0);
+    const disk = await waitForUsbDevice('sd');
+    dropCaches();
+    const started = process.hrtime.bigint();
+    await run('dd', [`if=/dev/${disk.name}`, 'of=/dev/null', 'bs=1M', 'iflag=direct', 'status=none']);
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const got = await sha256(`/dev/${disk.name}`);
+    if (got !== image.sha256) throw new Error(`sha256 of the streamed disk ${got} != image ${image.sha256}`);
+    await unmountClean(m, c.legacy.nbd);
+    return { readMiBps: Math.round((image.bytes / 1048576 / seconds) * 10) / 10, imageMiB: image.bytes >> 20, delayMs };
+  } finally {
+    await run('tc', ['qdisc', 'del', 'dev', 'lo', 'root']).catch(() => undefined);
+    rmSync(image.path, { force: true });
+    await m.close();
+  }
 }
