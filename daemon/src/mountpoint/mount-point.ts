@@ -15,6 +15,8 @@ import type { Exit } from '../process/child.js';
 
 /** Added to the configured Timeout before the watchdog gives up (as Intel's daemon did). */
 export const WATCHDOG_GRACE_SECONDS = 5;
+/** How long to collect the exits of children dying together before reacting. */
+const CHILD_DEATH_GRACE_MS = 150;
 
 export class MountPoint {
   #state: State = 'ready';
@@ -142,11 +144,20 @@ export class MountPoint {
 
   #onChildExit(session: Session, abort: AbortController, name: string, exit: Exit): void {
     if (session.stopping || this.#session !== session) return;
-    this.view.setExitCode(exit.code);
-    const why = `${name} exited unexpectedly (${exit.signal ?? `status ${exit.code}`})`;
-    this.env.log.error(`${this.config.id}: ${why}`);
-    if (this.#state === 'activating') abort.abort(new OperationError(Errno.ECONNREFUSED, why));
-    else if (this.#state === 'active') this.#beginEject(Errno.ECONNREFUSED, why);
+    session.deaths.push({ name, exit });
+    if (session.deaths.length > 1) return;
+    // When nbdkit dies, nbd-client follows within milliseconds (often with
+    // status 0), and either exit may be seen first. Wait a moment so ExitCode
+    // reports the server's status, which says what happened.
+    setTimeout(() => {
+      const telling = session.deaths.find((d) => d.name === 'nbdkit') ?? session.deaths[0]!;
+      this.view.setExitCode(telling.exit.code);
+      const why = `${telling.name} exited unexpectedly (${telling.exit.signal ?? `status ${telling.exit.code}`})`;
+      this.env.log.error(`${this.config.id}: ${why}`);
+      if (this.#session !== session || session.stopping) return;
+      if (this.#state === 'activating') abort.abort(new OperationError(Errno.ECONNREFUSED, why));
+      else if (this.#state === 'active') this.#beginEject(Errno.ECONNREFUSED, why);
+    }, CHILD_DEATH_GRACE_MS);
   }
 
   #startInactivity(): void {

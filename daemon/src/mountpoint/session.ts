@@ -24,6 +24,8 @@ export class Session {
   readonly ownedFiles: string[] = [];
   /** Set once teardown starts: child exits from then on are expected. */
   stopping = false;
+  /** Children that exited on their own, in the order seen. */
+  readonly deaths: { name: string; exit: Exit }[] = [];
 
   constructor(
     readonly mp: MountPointConfig,
