@@ -10,9 +10,9 @@
 // assert (two checks), debug (usocket's logging) and bindings (the addon's
 // path is known).
 //
-//   npx tsx daemon/build/bundle.ts [--outfile dist/virtual-mediad.mjs] [--no-minify]
-import { build } from 'esbuild';
-import { readFileSync, statSync } from 'node:fs';
+//   npx tsx daemon/build/bundle.ts [--outfile dist/virtual-mediad.mjs] [--metafile FILE] [--entry daemon/src/main.ts] [--no-minify]
+import { build, type Metafile } from 'esbuild';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 
@@ -22,6 +22,8 @@ export interface BundleResult {
   readonly gzipBytes: number;
   /** Modules the bundle still loads at run time (esbuild's metafile): built-ins and the externals. */
   readonly externalImports: readonly string[];
+  /** esbuild's metafile: every input that went into the bundle. */
+  readonly metafile: Metafile;
 }
 
 // esbuild turns dbus-next's require() calls into a shim that fails for
@@ -31,12 +33,12 @@ const REQUIRE_BANNER = "import { createRequire as __vmCreateRequire } from 'node
 
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 
-export async function bundleDaemon(outfile = 'dist/virtual-mediad.mjs', minify = true): Promise<BundleResult> {
+export async function bundleDaemon(outfile = 'dist/virtual-mediad.mjs', minify = true, entry = 'daemon/src/main.ts'): Promise<BundleResult> {
   const root = fileURLToPath(new URL('../../', import.meta.url));
   const result = await build({
     metafile: true,
     absWorkingDir: root,
-    entryPoints: ['daemon/src/main.ts'],
+    entryPoints: [entry],
     bundle: true,
     platform: 'node',
     format: 'esm',
@@ -59,12 +61,15 @@ export async function bundleDaemon(outfile = 'dist/virtual-mediad.mjs', minify =
   const path = new URL(outfile, `file://${root}`).pathname;
   const externalImports = new Set<string>();
   for (const output of Object.values(result.metafile!.outputs)) for (const i of output.imports) if (i.external) externalImports.add(i.path);
-  return { outfile: path, bytes: statSync(path).size, gzipBytes: gzipSync(readFileSync(path)).length, externalImports: [...externalImports].sort() };
+  return { outfile: path, bytes: statSync(path).size, gzipBytes: gzipSync(readFileSync(path)).length, externalImports: [...externalImports].sort(), metafile: result.metafile! };
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const args = process.argv.slice(2);
-  const at = args.indexOf('--outfile');
-  const result = await bundleDaemon(at >= 0 ? args[at + 1] : undefined, !args.includes('--no-minify'));
+  const option = (name: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
+  const result = await bundleDaemon(option('--outfile'), !args.includes('--no-minify'), option('--entry'));
+  // The release script reads which packages went into the bundle (for their licences).
+  const metafile = option('--metafile');
+  if (metafile) writeFileSync(metafile, JSON.stringify(result.metafile));
   process.stdout.write(`${result.outfile}: ${result.bytes} bytes (${result.gzipBytes} gzipped); loads at run time: ${result.externalImports.join(' ')}\n`);
 }

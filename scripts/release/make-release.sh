@@ -19,8 +19,7 @@
 # Inputs (override with environment variables):
 #   VM_DAEMON_ENTRY  daemon entry point (default: first of daemon/src/main.ts,
 #                    daemon/main.ts)
-#   VM_CLIENT_ENTRY  client library entry (default: first of client/index.ts,
-#                    daemon/src/client/index.ts, daemon/client/index.ts)
+#   VM_CLIENT_ENTRY  client library entry (default: client/index.ts)
 #   VM_CONFIG        default config (default: first of config/virtual-media.json,
 #                    daemon/config/virtual-media.json)
 #   VM_LICENSE       license file shipped as package/LICENSE (default: LICENSE)
@@ -59,9 +58,9 @@ first_existing() {
 daemon_entry=${VM_DAEMON_ENTRY:-$(first_existing daemon/src/main.ts daemon/main.ts || true)}
 [ -n "$daemon_entry" ] && [ -f "$daemon_entry" ] ||
     fail "daemon bundle not built yet: no daemon entry point (looked for daemon/src/main.ts, daemon/main.ts; set VM_DAEMON_ENTRY)"
-client_entry=${VM_CLIENT_ENTRY:-$(first_existing client/index.ts daemon/src/client/index.ts daemon/client/index.ts || true)}
+client_entry=${VM_CLIENT_ENTRY:-$(first_existing client/index.ts || true)}
 [ -n "$client_entry" ] && [ -f "$client_entry" ] ||
-    fail "client library not built yet: no client entry point (looked for client/index.ts, daemon/src/client/index.ts, daemon/client/index.ts; set VM_CLIENT_ENTRY)"
+    fail "client library not built yet: no client entry point (looked for client/index.ts; set VM_CLIENT_ENTRY)"
 config=${VM_CONFIG:-$(first_existing config/virtual-media.json daemon/config/virtual-media.json || true)}
 [ -n "$config" ] && [ -f "$config" ] ||
     fail "no default config (looked for config/virtual-media.json, daemon/config/virtual-media.json; set VM_CONFIG)"
@@ -76,13 +75,12 @@ stage=$(mktemp -d "$root/.cache/release/stage.XXXXXX")
 trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage/dist/client" "$stage/config" "$stage/node_modules"
 
-# 1. The daemon in one ESM file. usocket stays outside (native addon, loaded
-#    at run time from node_modules next to the bundle); x11 is an optional
-#    dbus-next dependency for X11 session buses that a BMC never has.
-node_modules/.bin/esbuild "$daemon_entry" --bundle --platform=node --format=esm --target=node20 \
-    --external:usocket --external:x11 --legal-comments=eof --log-level=warning \
-    "--banner:js=import { createRequire as __vmCreateRequire } from 'node:module'; const require = __vmCreateRequire(import.meta.url);" \
-    --metafile="$stage/daemon.meta.json" --outfile="$stage/dist/virtual-mediad.mjs"
+# 1. The daemon in one ESM file, made by the daemon's own bundle script
+#    (small stand-ins for xml2js, assert, debug and bindings; only the usocket
+#    addon, uwrap.node, stays outside and is loaded from node_modules next
+#    to the bundle).
+node --import tsx daemon/build/bundle.ts --entry "$daemon_entry" --outfile "$stage/dist/virtual-mediad.mjs" \
+    --metafile "$stage/daemon.meta.json" >/dev/null
 
 # 2. The client library: one ESM file with dbus-next inside (the image has
 #    no dbus-next package of its own; usocket, when a service has it, is
