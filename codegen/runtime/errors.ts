@@ -29,6 +29,16 @@ export class TypedDBusError extends DBusError {
     const ctor = new.target as typeof TypedDBusError;
     super(ctor.errorName, text ?? ctor.description);
   }
+
+  /**
+   * `e instanceof NotAllowed` holds for any D-Bus error named like NotAllowed,
+   * whichever class (this runtime's, or another copy of generated bindings)
+   * carried it: the D-Bus name is the error's identity.
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
+    return this !== TypedDBusError && isDBusError(value) && value.type === this.errorName;
+  }
 }
 
 export class InvalidEnumStringError extends TypedDBusError {

@@ -9,6 +9,7 @@ import { Busy } from '../../bindings/xyz/openbmc_project/VirtualMedia/error.js';
 import { eventually } from './support/daemon-process.js';
 import { Harness, ROOT } from './support/harness.js';
 import { diskImage } from './support/images.js';
+import { alive } from './support/process-alive.js';
 
 const ETIMEDOUT = 110;
 const ECONNREFUSED = 111;
@@ -18,16 +19,6 @@ function proxySlots(h: Harness, n: number, timeout = 3) {
   return Object.fromEntries(
     Array.from({ length: n }, (_, i) => [`Slot_${i}`, { EndpointId: `/nbd/${i}`, Mode: 0 as const, NBDDevice: `nbd${i}`, UnixSocket: join(h.kernel.run, `nbd${i}.sock`), Timeout: timeout }]),
   );
-}
-
-function alive(pid: number | undefined): boolean {
-  if (!pid) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 describe('daemon: state machine over D-Bus', function () {

@@ -9,16 +9,7 @@ import { Harness } from './support/harness.js';
 import { diskImage } from './support/images.js';
 import { secretPipe, secret } from './support/secret-pipe.js';
 import { makePki, startImageServer } from './support/tls-server.js';
-
-function alive(pid: number | undefined): boolean {
-  if (!pid) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { alive } from './support/process-alive.js';
 
 describe('daemon: SIGTERM and stale state', function () {
   this.timeout(60_000);

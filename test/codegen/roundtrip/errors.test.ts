@@ -5,6 +5,9 @@ import { strict as assert } from 'node:assert';
 import * as rt from '../../../codegen/runtime/index.js';
 import { Broken } from '../generated/net/example/Test/error.js';
 import { Unhappy } from '../generated/net/example/Test/Everything/error.js';
+// Another generated module defining xyz.openbmc_project.Common.Error.InternalFailure,
+// registered after the runtime's own class of the same D-Bus name.
+import { InternalFailure } from '../../../bindings/xyz/openbmc_project/Common/error.js';
 import { startFixture, type Fixture } from './everything-service.js';
 
 const leaksNothing = (e: rt.DBusError) => !/at |\/root|\/etc|\.ts:|secret/.test(e.text) && e.type !== 'com.github.dbus_next.ServiceError';
@@ -28,6 +31,13 @@ describe('round trip: errors, timeouts, dropped connections', function () {
       assert.ok(f.service.logged.length > 0, 'logged locally');
     });
   }
+
+  it('an error is instanceof every class that carries its D-Bus name (runtime and generated alike)', async () => {
+    await assert.rejects(f.client.Fail('plain'), (e) => e instanceof rt.InternalFailureError && e instanceof InternalFailure && !(e instanceof Broken));
+    const broken = new Broken('x');
+    assert.ok(broken instanceof Broken && broken instanceof rt.TypedDBusError && broken instanceof rt.DBusError);
+    assert.ok(!(new rt.DBusError('net.example.Other', '') instanceof rt.TypedDBusError));
+  });
 
   it('a call that gets no answer times out with org.freedesktop.DBus.Error.Timeout, and the connection stays usable', async () => {
     const started = Date.now();
