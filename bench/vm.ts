@@ -19,11 +19,13 @@ export type BenchResult = Row & { note?: string };
 const SCENARIOS = ['bench-read', 'bench-mount', 'bench-https'];
 /** Shell scenarios, then the daemon's Mount latency in the same boot. Exit code = failures. */
 const SCRIPT = `E2E_SCENARIOS='${SCENARIOS.join(' ')}' bash "$E2E_GUEST_DIR/run-all.sh"; shell=$?
-E2E_DAEMON_SCENARIOS='daemon-mount-latency daemon-stream-defaults daemon-stream-tuned' bash "$E2E_GUEST_DIR/daemon-scenarios.sh"; daemon=$?
+E2E_DAEMON_SCENARIOS='daemon-mount-latency daemon-read-rate daemon-stream-defaults daemon-stream-tuned' bash "$E2E_GUEST_DIR/daemon-scenarios.sh"; daemon=$?
 exit $((shell + daemon))
 `;
 /** Daemon Mount -> Completion over the script's mount -> USB disk visible. */
-export const DAEMON_LATENCY_TARGET = 1.2;
+export /** USB read rate of a daemon-made mount against the by-hand path with default settings. */
+const DAEMON_READ_TARGET = 1.0;
+const DAEMON_LATENCY_TARGET = 1.2;
 export const HTTPS_SPEEDUP_TARGET = 2;
 /** HTTPS variants the guest measures (name as the guest reports it, with + -> _). */
 export const HTTPS_VARIANTS: Record<string, string> = {
@@ -68,6 +70,26 @@ export function benchResults(results: GuestResult[]): BenchResult[] {
       note: 'USB disk through gadget + dummy_hcd over the same /dev/nbdN (ratio = usb / raw nbd)',
     },
   );
+
+  const daemonRead = results.find((x) => x.scenario === 'daemon-read-rate');
+  if (daemonRead) {
+    if (daemonRead.pass !== true) throw new Error(`VM bench: daemon-read-rate failed: ${daemonRead.reason}`);
+    const daemonUsb = num(daemonRead, 'usbReadMiBps');
+    const daemonNbd = num(daemonRead, 'nbdReadMiBps');
+    out.push(
+      { name: 'vm.read.daemon_nbd_raw', value: daemonNbd, unit: 'MiB/s', note: "raw /dev/nbdN under the daemon's mount (its nbd-client settings)" },
+      {
+        name: 'vm.read.daemon_usb_disk',
+        value: daemonUsb,
+        unit: 'MiB/s',
+        baseline: usb,
+        ratio: round(daemonUsb / usb),
+        target: '>= 1.0x',
+        pass: daemonUsb / usb >= DAEMON_READ_TARGET,
+        note: `daemon-made mount (proxy mode, same nbdkit file export) vs the by-hand path; ${round(daemonUsb / daemonNbd)}x its raw nbd`,
+      },
+    );
+  }
 
   const mount = get('bench-mount');
   for (const kind of ['file', 'https']) {

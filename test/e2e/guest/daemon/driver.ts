@@ -7,7 +7,7 @@ import { appendFileSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import * as rt from '../../../../codegen/runtime/index.js';
 import { httpsServers, isoImage, makeCa, randomImage, startDaemon, type DaemonRun } from './fixtures.js';
-import { daemonStream, ensureReady, faults, mountLatency, httpsCredentials, httpsDisk, httpsIso, inactivity, proxy, type Context, type Measures } from './scenarios.js';
+import { daemonReadRate, daemonStream, ensureReady, faults, mountLatency, httpsCredentials, httpsDisk, httpsIso, inactivity, proxy, type Context, type Measures } from './scenarios.js';
 import { smb } from './smb.js';
 
 const share = process.env.E2E_SHARE ?? '/tmp';
@@ -18,7 +18,7 @@ const SHORT_INACTIVITY_S = 5;
 
 const ALL = ['daemon-https-disk', 'daemon-https-iso', 'daemon-https-credentials', 'daemon-proxy', 'daemon-faults', 'daemon-smb', 'daemon-inactivity'];
 /** Only when named: bench/vm.ts runs them. */
-const EXTRA = ['daemon-mount-latency', 'daemon-stream-defaults', 'daemon-stream-tuned'];
+const EXTRA = ['daemon-mount-latency', 'daemon-read-rate', 'daemon-stream-defaults', 'daemon-stream-tuned'];
 /** The VM bench's best HTTPS filter set (bench/vm.ts, vm.https.*), with the daemon's default cache size. */
 const TUNED_NBDKIT = {
   HttpsFilters: ['cache'],
@@ -90,6 +90,7 @@ async function main(): Promise<number> {
     'daemon-smb': () => smb(ctx, work),
     'daemon-inactivity': () => inactivity(ctx, SHORT_INACTIVITY_S),
     'daemon-mount-latency': () => mountLatency(ctx, Number(process.env.E2E_BENCH_ROUNDS ?? 3)),
+    'daemon-read-rate': () => daemonReadRate(ctx, Number(process.env.E2E_BENCH_READ_MIB ?? 64), Number(process.env.E2E_BENCH_ROUNDS ?? 3)),
     'daemon-stream-defaults': () => daemonStream(ctx, Number(process.env.E2E_BENCH_DELAY_MS ?? 20)),
     'daemon-stream-tuned': () => daemonStream(ctx, Number(process.env.E2E_BENCH_DELAY_MS ?? 20)),
   };

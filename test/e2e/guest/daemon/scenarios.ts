@@ -334,3 +334,47 @@ export async function daemonStream(c: Context, delayMs: number): Promise<Measure
     await m.close();
   }
 }
+
+/** Sequential O_DIRECT read rate of a block device in MiB/s, caches dropped first (as lib.sh's read_rate_mib_s). */
+async function readRate(device: string, bytes: number): Promise<number> {
+  dropCaches();
+  const started = process.hrtime.bigint();
+  await run('dd', [`if=${device}`, 'of=/dev/null', 'bs=1M', 'iflag=direct', 'status=none']);
+  return bytes / 2 ** 20 / (Number(process.hrtime.bigint() - started) / 1e9);
+}
+
+/**
+ * Bench: the USB-disk read rate of a daemon-made mount, on the same data
+ * path as the by-hand bench (nbdkit file plugin on a unix socket, served as
+ * bmcweb would in proxy mode), so only the daemon's nbd-client and gadget
+ * settings differ. Also the raw /dev/nbdN rate under it. Medians of rounds.
+ */
+export async function daemonReadRate(c: Context, imageMiB: number, rounds: number): Promise<Measures> {
+  const image = randomImage(c.work, 'read-rate.img', imageMiB);
+  const m = await Medium.open(c.connection, 'Proxy', c.proxy.id);
+  const socket = await socketOf(m);
+  mkdirSync(dirname(socket), { recursive: true });
+  rmSync(socket, { force: true });
+  const server = spawn('nbdkit', ['--foreground', '--unix', socket, '--readonly', 'file', `file=${image.path}`], { stdio: 'inherit' });
+  try {
+    await waitFor(`the NBD socket ${socket}`, 30_000, () => readFileSync('/proc/net/unix', 'utf8').includes(socket));
+    const t0 = Date.now();
+    if ((await m.mountProxy()) !== true) throw new Error('Proxy.Mount returned false');
+    await m.expectCompletion('Proxy.Mount', t0);
+    const disk = await waitForUsbDevice('sd');
+    const usb: number[] = [];
+    const nbd: number[] = [];
+    for (let i = 0; i < rounds; i++) {
+      nbd.push(await readRate(`/dev/${c.proxy.nbd}`, image.bytes));
+      usb.push(await readRate(`/dev/${disk.name}`, image.bytes));
+    }
+    const t1 = Date.now();
+    await m.unmount();
+    await m.expectCompletion('Proxy.Unmount', t1);
+    const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
+    return { imageMiB, usbReadMiBps: median(usb), nbdReadMiBps: median(nbd), usbReadRounds: usb, nbdReadRounds: nbd };
+  } finally {
+    server.kill('SIGTERM');
+    await m.close();
+  }
+}
