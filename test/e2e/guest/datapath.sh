@@ -105,3 +105,16 @@ usb_device_absent() { ! usb_block_device "$1" >/dev/null; }
 
 # Media present: usb-storage has read the capacity.
 block_has_size() { [ "$(cat "/sys/block/$1/size" 2>/dev/null || echo 0)" -gt 0 ]; }
+
+# wait_usb_medium sd|sr: waits until the gadget appears on the host side of
+# dummy_hcd as a disk (sd) or CD-ROM (sr) with a medium and a device node,
+# and sets USB_MEDIUM to its name (sda, sr0). A variable, not stdout, so that
+# a timeout's `fail` ends the scenario instead of a command substitution.
+wait_usb_medium() {
+  local kind=$1 what="a USB disk (sd*)"
+  [ "$kind" = sr ] && what="a CD-ROM (sr*)"
+  wait_for 60 "$what under dummy_hcd" usb_device_present "$kind"
+  USB_MEDIUM=$(usb_block_device "$kind")
+  wait_for 30 "/dev/$USB_MEDIUM to report a medium" block_has_size "$USB_MEDIUM"
+  wait_for 10 "/dev/$USB_MEDIUM node" test -b "/dev/$USB_MEDIUM"
+}

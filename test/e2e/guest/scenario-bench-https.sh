@@ -59,9 +59,8 @@ while IFS='|' read -r name filters params; do
   nbdkit_start "$work/nbd.sock" --readonly $filters "${delay_filter[@]}" curl url="$url" cainfo="$work/tls/ca.pem" $params "${delay_params[@]}"
   nbd_client_start "$work/nbd.sock" "$nbd"
   gadget_create "$gadget" "$nbd" 0
-  wait_for 60 "a USB disk (sd*) under dummy_hcd" usb_device_present sd
-  disk=$(usb_block_device sd)
-  wait_for 30 "/dev/$disk to report a size" block_has_size "$disk"
+  wait_usb_medium sd
+  disk=$USB_MEDIUM
   requests_before=$(wc -l < "$work/requests.log")
   rate=$(read_rate_mib_s "/dev/$disk") || fail "reading /dev/$disk ($name)"
   requests=$(( $(wc -l < "$work/requests.log") - requests_before ))

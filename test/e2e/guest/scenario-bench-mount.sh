@@ -33,9 +33,8 @@ mount_once() {
   t_nbd=$(now_ms)
   gadget_create "$gadget" "$nbd" 0
   t_gadget=$(now_ms)
-  wait_for 60 "a USB disk (sd*) under dummy_hcd" usb_device_present sd
-  disk=$(usb_block_device sd)
-  wait_for 30 "/dev/$disk to report a size" block_has_size "$disk"
+  wait_usb_medium sd
+  disk=$USB_MEDIUM
   t_visible=$(now_ms)
   echo "" > "$GADGET_ROOT/$gadget/UDC"
   wait_for 30 "/dev/$disk to disappear" usb_device_absent sd

@@ -19,10 +19,8 @@ measure imageMiB "$size_mib"
 
 nbd_attach "$work/disk.img" "$work/nbd.sock" "$nbd"
 gadget_create "$gadget" "$nbd" 0
-wait_for 60 "a USB disk (sd*) under dummy_hcd" usb_device_present sd
-disk=$(usb_block_device sd)
-wait_for 30 "/dev/$disk to report a size" block_has_size "$disk"
-wait_for 10 "/dev/$disk node" test -b "/dev/$disk"
+wait_usb_medium sd
+disk=$USB_MEDIUM
 
 nbd_rates=() usb_rates=()
 for round in $(seq "$rounds"); do

@@ -26,10 +26,8 @@ nbd_attach "$work/cd.iso" "$work/nbd.sock" "$nbd"
 t1=$(now_ms)
 gadget_create "$gadget" "$nbd" 1
 step "wait for the USB CD-ROM under dummy_hcd"
-wait_for 60 "a CD-ROM (sr*) under dummy_hcd" usb_device_present sr
-cd=$(usb_block_device sr)
-wait_for 30 "/dev/$cd to report a medium" block_has_size "$cd"
-wait_for 10 "/dev/$cd node" test -b "/dev/$cd"
+wait_usb_medium sr
+cd=$USB_MEDIUM
 measure cdromAppearMs $(( $(now_ms) - t1 ))
 measure cdrom "\"$cd\""
 echo "E2E-INFO usb cdrom /dev/$cd at $(readlink -f "/sys/block/$cd/device")"

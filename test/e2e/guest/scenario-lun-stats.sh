@@ -35,10 +35,8 @@ step "lun.0/stats exists (patched module)"
 [ -r "$lun/stats" ] || fail "lun.0/stats missing: the running usb_f_mass_storage is not the patched module"
 
 step "wait for the writable USB disk"
-wait_for 60 "a USB disk (sd*) under dummy_hcd" usb_device_present sd
-disk=$(usb_block_device sd)
-wait_for 30 "/dev/$disk to report a size" block_has_size "$disk"
-wait_for 10 "/dev/$disk node" test -b "/dev/$disk"
+wait_usb_medium sd
+disk=$USB_MEDIUM
 [ "$(cat "/sys/block/$disk/ro")" = 0 ] || fail "/dev/$disk is read-only although lun.0/ro=0"
 measure statsAfterAppear "$(json_str "$(stats_line)")"
 

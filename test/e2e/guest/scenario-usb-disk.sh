@@ -25,10 +25,8 @@ measure nbdAttachMs $(( $(now_ms) - t0 ))
 t1=$(now_ms)
 gadget_create "$gadget" "$nbd" 0
 step "wait for the USB disk under dummy_hcd"
-wait_for 60 "a USB disk (sd*) under dummy_hcd" usb_device_present sd
-disk=$(usb_block_device sd)
-wait_for 30 "/dev/$disk to report a size" block_has_size "$disk"
-wait_for 10 "/dev/$disk node" test -b "/dev/$disk"
+wait_usb_medium sd
+disk=$USB_MEDIUM
 measure usbDiskAppearMs $(( $(now_ms) - t1 ))
 measure usbDisk "\"$disk\""
 echo "E2E-INFO usb disk /dev/$disk at $(readlink -f "/sys/block/$disk/device")"
