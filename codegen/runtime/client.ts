@@ -4,6 +4,7 @@
 import { Variant } from './dbus-next.js';
 import { decodeArgs, encodeArgs, type Codec } from './codec.js';
 import { DBusError, StandardError } from './errors.js';
+import { closeFds, fdsOfReply } from './incoming-fds.js';
 import { signatureOf, type InterfaceSpec, type MethodSpec, type PropertySpec, type SignalSpec } from './spec.js';
 import type { Connection, Subscription } from './connection.js';
 
@@ -60,6 +61,7 @@ export class ClientInterface<Props extends object = Record<string, unknown>> {
     });
     if (!reply || p.outCodecs.length === 0) return undefined;
     if ((reply.signature ?? '') !== p.outSignature) {
+      closeFds(fdsOfReply(reply));
       throw new DBusError(StandardError.InvalidArgs, `${where} replied with signature '${reply.signature}', expected '${p.outSignature}'`);
     }
     const values = decodeArgs(p.outCodecs, reply.body as unknown[]);

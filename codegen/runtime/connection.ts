@@ -3,6 +3,7 @@
 // removed, and a safe close (dbus-next crashes when disconnected mid-handshake).
 import { DBusError, Message, MessageType, NO_REPLY_EXPECTED, sessionBus, systemBus, type MessageBus } from './dbus-next.js';
 import { reviveError, StandardError } from './errors.js';
+import { claimIncomingFds, recordReplyFds } from './incoming-fds.js';
 
 export interface ConnectOptions {
   /** A bus address (`unix:path=…`); default: the system bus, or the session bus with `bus: 'session'`. */
@@ -93,6 +94,9 @@ export class Connection {
     stream.stream.on('close', lost);
     bus.on('error', () => lost());
     bus.on('message', (msg: Message) => {
+      // A reply's fds go to the caller still waiting for it; all others are
+      // closed once dispatched (incoming-fds.ts), late replies included.
+      if (msg.type === MessageType.METHOD_RETURN && this.#pending.has(Number(msg.replySerial))) recordReplyFds(msg, claimIncomingFds());
       if (msg.type === MessageType.SIGNAL) this.#onSignal(msg);
       else if (msg.type === MessageType.METHOD_CALL && (msg.flags & NO_REPLY_EXPECTED) !== 0) this.#noReply.add(`${msg.sender}/${msg.serial}`);
     });

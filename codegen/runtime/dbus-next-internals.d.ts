@@ -7,3 +7,19 @@ declare module 'dbus-next/lib/align.js' {
   const align: unknown;
   export default align;
 }
+declare module 'dbus-next/lib/message.js' {
+  const message: unknown;
+  export default message;
+}
+declare module 'dbus-next/lib/dbus-buffer.js' {
+  const DBusBuffer: unknown;
+  export default DBusBuffer;
+}
+declare module 'dbus-next/lib/constants.js' {
+  const constants: unknown;
+  export default constants;
+}
+declare module 'dbus-next/lib/signature.js' {
+  const signature: unknown;
+  export default signature;
+}

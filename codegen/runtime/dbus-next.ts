@@ -6,6 +6,11 @@ import dbusNext from 'dbus-next';
 // instances dbus-next itself uses.
 import marshallersModule from 'dbus-next/lib/marshallers.js';
 import alignModule from 'dbus-next/lib/align.js';
+import messageModule from 'dbus-next/lib/message.js';
+import dbusBufferModule from 'dbus-next/lib/dbus-buffer.js';
+import constantsModule from 'dbus-next/lib/constants.js';
+import signatureModule from 'dbus-next/lib/signature.js';
+import { makeUnmarshalMessages, type ParserDeps } from './message-parser.js';
 import type * as DBusNextTypes from 'dbus-next';
 
 export const { Variant, DBusError, Message, MessageBus, interface: dbusInterface } = dbusNext;
@@ -65,3 +70,19 @@ function fixMarshallers(): void {
   marshallers.__fixed = true;
 }
 fixMarshallers();
+
+/** Replaces dbus-next's incoming message parser (fd ownership, see message-parser.ts). */
+function replaceParser(): void {
+  const message = messageModule as { unmarshalMessages: unknown; __replaced?: boolean };
+  if (message.__replaced) return;
+  const constants = constantsModule as { headerTypeName: (string | null)[]; endianness: { le: number } };
+  message.unmarshalMessages = makeUnmarshalMessages({
+    DBusBuffer: dbusBufferModule as ParserDeps['DBusBuffer'],
+    // The header fields are an array of (code, variant) structs.
+    headerFieldTree: (signatureModule as { parseSignature(s: string): unknown[] }).parseSignature('(yv)')[0],
+    headerTypeName: constants.headerTypeName,
+    littleEndian: constants.endianness.le,
+  });
+  message.__replaced = true;
+}
+replaceParser();

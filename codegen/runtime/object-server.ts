@@ -6,6 +6,7 @@ import { Message, MessageType, Variant } from './dbus-next.js';
 import { DBusError, errorForCaller, isDBusError, StandardError } from './errors.js';
 import { journalLogger, type Logger } from './log.js';
 import { ServerInterface, configureServer, setCurrentCall } from './server.js';
+import { claimIncomingFds, closeFdsWhenSettled } from './incoming-fds.js';
 import type { InterfaceSpec } from './spec.js';
 import type { Codec } from './codec.js';
 import type { Connection } from './connection.js';
@@ -155,7 +156,8 @@ export class ObjectServer {
       this.connection.bus.send(Message.newError(msg as unknown as string, StandardError.UnknownObject, `Unknown object '${msg.path}'`));
       return true;
     }
-    void this.#properties(msg);
+    // Fds in a Set's value live until the call is answered (incoming-fds.ts).
+    void closeFdsWhenSettled(claimIncomingFds(), this.#properties(msg));
     return true;
   }
 

@@ -5,7 +5,7 @@
 import { BaseInterface, Message } from './dbus-next.js';
 import { decodeArgs, encodeArgs } from './codec.js';
 import { errorForCaller } from './errors.js';
-import { closeFds, fdsInBody } from './fds.js';
+import { claimIncomingFds, closeFds, closeFdsWhenSettled } from './incoming-fds.js';
 import { introspectionOf } from './introspection.js';
 import { journalLogger, type Logger } from './log.js';
 import { sameValue } from './equality.js';
@@ -144,7 +144,6 @@ function wireFunction(spec: MethodSpec, interfaceName: string, handler: (self: S
   const outCodecs = spec.outArgs.map((a) => a.codec);
   const outNames = spec.outArgs.map((a) => a.name);
   const where = `${interfaceName}.${spec.name} reply`;
-  const hasFds = inSignature.includes('h') || inSignature.includes('v');
   const finish = (self: ServerInterface, result: unknown) => {
     const values = outCodecs.length === 1 ? [result] : outCodecs.length === 0 ? [] : (result as unknown[]);
     const body = encodeArgs(outCodecs, outNames, values ?? [], where);
@@ -158,25 +157,31 @@ function wireFunction(spec: MethodSpec, interfaceName: string, handler: (self: S
   return function (this: ServerInterface, ...wire: unknown[]) {
     const msg = currentCall!;
     const ctx: CallContext = { sender: msg?.sender ?? '', path: msg?.path ?? '', message: msg };
+    // The call's fds stay open until it is answered, then they are closed
+    // (incoming-fds.ts): a handler keeps one only by duplicating it.
+    const fds = claimIncomingFds();
     let result: unknown;
     try {
       result = handler(this, decodeArgs(inCodecs, wire), ctx);
     } catch (e) {
-      if (hasFds) closeFds(fdsInBody(inSignature, wire));
+      closeFds(fds);
       return Promise.reject(failed(this, e));
     }
     if (result && typeof (result as Promise<unknown>).then === 'function') {
-      return (result as Promise<unknown>).then(
-        (r) => finish(this, r),
-        (e) => Promise.reject(failed(this, e)),
-      ).finally(() => hasFds && closeFds(fdsInBody(inSignature, wire)));
+      return closeFdsWhenSettled(
+        fds,
+        (result as Promise<unknown>).then(
+          (r) => finish(this, r),
+          (e) => Promise.reject(failed(this, e)),
+        ),
+      );
     }
     try {
       return finish(this, result);
     } catch (e) {
       return Promise.reject(failed(this, e));
     } finally {
-      if (hasFds) closeFds(fdsInBody(inSignature, wire));
+      closeFds(fds);
     }
   };
 }

@@ -1,0 +1,70 @@
+// Who owns the unix fds that arrive with a message. sd-bus closes them when
+// the message is freed; dbus-next never does, so every fd a caller sends
+// would stay open in this process forever. The rule here, for every message
+// whatever path it takes:
+//
+// - The message parser (message-parser.ts) hands the message to dbus-next's
+//   synchronous dispatch with its fds "in flight" and closes them as soon as
+//   that dispatch returns, unless somebody claimed them meanwhile.
+// - A generated method handler's wrapper and the Properties handler claim
+//   them and close them when the call is answered (handlers that want to keep
+//   an fd dup it: `openSync('/proc/self/fd/N')` or pass it on before returning).
+// - A method reply carrying fds for a call still waiting is claimed by
+//   Connection and handed to the caller, who owns them from then on.
+// - Everything else (unknown methods and paths, wrong signatures, Introspect,
+//   Peer, signals, replies after a timeout) is closed by the parser.
+import { closeSync } from 'node:fs';
+
+let inFlight: number[] = [];
+
+/** Called by the parser around one message's dispatch. */
+export function dispatchWithFds(fds: number[], dispatch: () => void): void {
+  inFlight = fds;
+  try {
+    dispatch();
+  } finally {
+    const left = inFlight;
+    inFlight = [];
+    closeFds(left);
+  }
+}
+
+/**
+ * Takes ownership of the fds of the message being dispatched right now
+ * (valid only during dbus-next's synchronous dispatch). The caller must close
+ * them (closeFds) when it is done.
+ */
+export function claimIncomingFds(): number[] {
+  const fds = inFlight;
+  inFlight = [];
+  return fds;
+}
+
+/** Closes each fd once; an fd already closed is not an error. */
+export function closeFds(fds: readonly number[]): void {
+  for (const fd of fds) {
+    try {
+      closeSync(fd);
+    } catch {
+      // EBADF: nothing to release
+    }
+  }
+}
+
+/** Closes `fds` when `work` settles; returns `work`. */
+export function closeFdsWhenSettled<T>(fds: readonly number[], work: Promise<T>): Promise<T> {
+  if (fds.length === 0) return work;
+  return work.finally(() => closeFds(fds));
+}
+
+const replyFds = new WeakMap<object, number[]>();
+
+/** Records the fds a reply handed to its caller (see Connection.call). */
+export function recordReplyFds(reply: object, fds: number[]): void {
+  if (fds.length) replyFds.set(reply, fds);
+}
+
+/** The fds that arrived with a reply now owned by its caller (empty when none). */
+export function fdsOfReply(reply: object): readonly number[] {
+  return replyFds.get(reply) ?? [];
+}
