@@ -71,7 +71,7 @@ describe('daemon: legacy HTTPS (real nbdkit curl plugin)', function () {
     assert.throws(() => process.kill(nbdkitPid, 0), /ESRCH/, 'nbdkit stopped');
   });
 
-  it('nbdkit dying while the medium is inserted sets ExitCode 137, ejects and reports ECONNREFUSED', async () => {
+  it('nbdkit dying while the medium is inserted sets ExitCode -9 (SIGKILL), ejects and reports ECONNREFUSED', async () => {
     await h.start(legacyConfig(h), { TlsCaFile: pki.caFile });
     const legacy = h.legacy('Slot_2');
     const completions = await h.watchCompletions(legacy);
@@ -83,7 +83,7 @@ describe('daemon: legacy HTTPS (real nbdkit curl plugin)', function () {
     await h.process(path).onPropertiesChanged((changed) => changes.push(changed));
     process.kill(Number(readFileSync(join(h.kernel.run, 'Slot_2.nbdkit.pid'), 'utf8')), 'SIGKILL');
     assert.equal(await h.nextCompletion(completions, 2), 111);
-    assert.equal(await h.process(path).get('ExitCode'), 137);
+    assert.equal(await h.process(path).get('ExitCode'), -9);
     assert.equal(await h.process(path).get('Active'), false);
     assert.ok(changes.some((c) => c.Active === false), 'PropertiesChanged announced Active=false');
     assert.equal(existsSync(join(h.kernel.run, 'nbd2.sock')), false, 'socket removed');

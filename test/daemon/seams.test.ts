@@ -30,10 +30,10 @@ describe('daemon: seams', () => {
     assert.throws(() => chooseUdc(join(dir, 'empty'), undefined, new Set()), /no UDC/);
   });
 
-  it('gadget: ids, strings and LUN attributes written, bound UDCs found, removed completely from a plain tree', () => {
+  it('gadget: ids, strings and LUN attributes written, bound UDCs found, removed completely from a plain tree', async () => {
     const seam = new GadgetSeam(dir);
-    seam.create('Slot_0', DEFAULT_GADGET, { devicePath: '/dev/nbd0', readOnly: true, cdrom: true });
-    seam.bind('Slot_0', 'udc.0');
+    await seam.create('Slot_0', DEFAULT_GADGET, { devicePath: '/dev/nbd0', readOnly: true, cdrom: true });
+    await seam.bind('Slot_0', 'udc.0');
     const g = join(dir, 'usb_gadget/virtual-media.Slot_0');
     assert.equal(readFileSync(join(g, 'idVendor'), 'utf8'), '0x1d6b');
     assert.equal(readFileSync(join(g, 'idProduct'), 'utf8'), '0x0104');
@@ -44,9 +44,9 @@ describe('daemon: seams', () => {
     writeFileSync(join(dir, 'usb_gadget/other/UDC'), 'udc.1\n');
     assert.deepEqual([...seam.boundUdcs()].sort(), ['udc.0', 'udc.1']);
     assert.deepEqual(seam.ours(), ['virtual-media.Slot_0']);
-    seam.remove('Slot_0');
+    await seam.remove('Slot_0');
     assert.equal(existsSync(g), false);
-    seam.remove('Slot_0'); // twice is fine
+    await seam.remove('Slot_0'); // twice is fine
   });
 
   it('mount table: only cifs mounts below our run directory, octal escapes decoded', () => {

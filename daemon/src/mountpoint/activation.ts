@@ -6,7 +6,7 @@
 import { accessSync, constants } from 'node:fs';
 import { posix } from 'node:path';
 import { isIso9660, isReadOnlyDevice, sizeSectors } from '../seams/block-device.js';
-import { mountShare } from '../seams/cifs.js';
+import { cifsTarget, mountShare } from '../seams/cifs.js';
 import { attach, devicePath } from '../seams/nbd-client.js';
 import { startFile, startHttps, type NbdkitCommon } from '../seams/nbdkit.js';
 import { chooseUdc } from '../seams/udc.js';
@@ -14,7 +14,7 @@ import { pollUntil } from '../util/abortable.js';
 import { Errno, OperationError } from '../util/errno.js';
 import { Mode } from '../config/types.js';
 import type { MountRequest } from './request.js';
-import type { Session } from './session.js';
+import { cifsOptions, type Session } from './session.js';
 
 // The mass-storage function emulates a CD-ROM only for media of at least 300
 // 2048-byte blocks (600 KiB); smaller ISO images are offered as disks.
@@ -53,9 +53,9 @@ export async function activate(s: Session, req: MountRequest, signal: AbortSigna
   const writeProtected = req.kind === 'proxy' ? isReadOnlyDevice(config.roots.sys, mp.nbdDevice) : readOnly;
   signal.throwIfAborted();
   s.gadgetBuilt = true;
-  env.gadget.create(mp.id, config.gadget, { devicePath: dev, readOnly: writeProtected || cdrom, cdrom });
+  await env.gadget.create(mp.id, config.gadget, { devicePath: dev, readOnly: writeProtected || cdrom, cdrom }, signal);
   const udc = chooseUdc(config.roots.sys, config.udc, env.gadget.boundUdcs());
-  env.gadget.bind(mp.id, udc);
+  await env.gadget.bind(mp.id, udc, signal);
   return { writeProtected: writeProtected || cdrom, cdrom, udc };
 }
 
@@ -84,9 +84,10 @@ async function startServer(s: Session, req: Extract<MountRequest, { kind: 'legac
     );
     return true;
   }
-  const cifs = { mountCommand: config.commands.mount, umountCommand: config.commands.umount, runRoot: config.roots.run, log: env.log };
-  s.cifsTarget = await mountShare(cifs, mp.id, { unc: image.unc, user: credentials?.user, password: credentials?.password, readWrite: req.readWrite });
-  signal.throwIfAborted();
+  // Recorded before mounting: a mount.cifs killed by the watchdog may still
+  // leave the share mounted, and the teardown must look.
+  s.cifsTarget = cifsTarget(config.roots.run, mp.id);
+  await mountShare(cifsOptions(env), mp.id, { unc: image.unc, user: credentials?.user, password: credentials?.password, readWrite: req.readWrite }, signal);
   const file = posix.join(s.cifsTarget, image.file);
   let readOnly = !req.readWrite;
   if (!readOnly && !writable(file)) {

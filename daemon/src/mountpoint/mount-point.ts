@@ -11,7 +11,7 @@ import type { MountRequest } from './request.js';
 import { Session } from './session.js';
 import { checkMountAllowed, checkUnmountAllowed, type State } from './state.js';
 import type { MountPointView } from './view.js';
-import type { Exit } from '../process/child.js';
+import { exitCodeProperty, type Exit } from '../process/child.js';
 
 /** Added to the configured Timeout before the watchdog gives up (as Intel's daemon did). */
 export const WATCHDOG_GRACE_SECONDS = 5;
@@ -94,7 +94,9 @@ export class MountPoint {
     } catch (e) {
       const errno = abort.signal.aborted ? errnoOf(abort.signal.reason) : errnoOf(e);
       log.error(`${this.config.id}: insertion failed (errno ${errno}): ${(abort.signal.reason as Error | undefined)?.message ?? (e as Error).message}`);
-      await session.teardown();
+      // Still under the insertion's watchdog: if it already fired, the
+      // teardown is urgent from the start; if it fires now, it turns urgent.
+      await session.teardown(abort.signal);
       this.#session = undefined;
       this.#state = 'ready';
       this.view.setMedium('', true);
@@ -116,15 +118,12 @@ export class MountPoint {
   }
 
   async #runEject(session: Session, errno: number): Promise<void> {
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      this.env.log.error(`${this.config.id}: ejecting did not finish within ${this.config.timeout + WATCHDOG_GRACE_SECONDS} s`);
-      this.#finishEject(Errno.ETIMEDOUT);
-    }, (this.config.timeout + WATCHDOG_GRACE_SECONDS) * 1000);
-    await session.teardown();
-    clearTimeout(timer);
-    if (!timedOut) this.#finishEject(errno);
+    const abort = new AbortController();
+    const watchdog = this.#startWatchdog(abort, 'ejecting');
+    await session.teardown(abort.signal);
+    clearTimeout(watchdog);
+    if (abort.signal.aborted) this.env.log.error(`${this.config.id}: ${(abort.signal.reason as Error).message}: what still ran was killed`);
+    this.#finishEject(abort.signal.aborted ? Errno.ETIMEDOUT : errno);
   }
 
   #finishEject(errno: number): void {
@@ -151,7 +150,7 @@ export class MountPoint {
     // reports the server's status, which says what happened.
     setTimeout(() => {
       const telling = session.deaths.find((d) => d.name === 'nbdkit') ?? session.deaths[0]!;
-      this.view.setExitCode(telling.exit.code);
+      this.view.setExitCode(exitCodeProperty(telling.exit));
       const why = `${telling.name} exited unexpectedly (${telling.exit.signal ?? `status ${telling.exit.code}`})`;
       this.env.log.error(`${this.config.id}: ${why}`);
       if (this.#session !== session || session.stopping) return;

@@ -1,11 +1,14 @@
 // The resources one inserted medium holds, in the order they were acquired,
 // and their release in reverse: gadget, nbd attachment, nbdkit, CIFS mount.
 // Every release step runs even if an earlier one failed, and each is bounded
-// in time, so a teardown always ends.
+// in time, so a teardown always ends. A teardown whose signal aborts (the
+// watchdog gave up on it) turns urgent: what still runs is killed (SIGKILL to
+// its process group), the share is detached lazily, and the remaining steps
+// get short bounds, so the mount point is free again within seconds.
 import { rmSync } from 'node:fs';
 import type { Child, Exit } from '../process/child.js';
 import { sizeSectors } from '../seams/block-device.js';
-import { unmountShare } from '../seams/cifs.js';
+import { unmountShare, type CifsOptions } from '../seams/cifs.js';
 import { detach } from '../seams/nbd-client.js';
 import { sleep } from '../util/abortable.js';
 import type { MountPointConfig } from '../config/types.js';
@@ -13,11 +16,20 @@ import type { MountPointEnvironment } from './environment.js';
 
 export type ChildExitHandler = (name: string, exit: Exit) => void;
 
+/** Bounds of teardown steps once the teardown is urgent. */
+const URGENT_STEP_MS = 3000;
+
+export function cifsOptions(env: MountPointEnvironment): CifsOptions {
+  const { commands, roots } = env.config;
+  return { mountCommand: commands.mount, umountCommand: commands.umount, runRoot: roots.run, mountInfo: roots.mountInfo, log: env.log };
+}
+
 export class Session {
   #nbdkit: Child | undefined;
   #nbdClient: Child | undefined;
   /** Told when a supervised child exits; teardown sets `stopping` first so its own stops are expected. */
   onChildExit: ChildExitHandler | undefined;
+  /** Where the share is (or may be, if mount.cifs was killed) mounted. */
   cifsTarget: string | undefined;
   gadgetBuilt = false;
   /** Files we created and remove on teardown (legacy socket, pid file). */
@@ -56,43 +68,55 @@ export class Session {
     });
   }
 
-  async teardown(): Promise<void> {
+  /** Releases everything; `signal` aborting makes the rest of the teardown urgent. */
+  async teardown(signal: AbortSignal): Promise<void> {
     this.stopping = true;
     const { env, mp } = this;
-    const step = async (what: string, fn: () => unknown) => {
+    // Children still running when the teardown turns urgent are killed at once.
+    const killAll = () => {
+      void this.nbdClient?.stop(0);
+      void this.nbdkit?.stop(0);
+    };
+    if (signal.aborted) killAll();
+    else signal.addEventListener('abort', killAll, { once: true });
+    const step = async (what: string, fn: (stepSignal: AbortSignal) => unknown) => {
+      // Urgent steps get their own short bound; polite ones are cut short by `signal`.
+      const stepSignal = signal.aborted ? AbortSignal.timeout(URGENT_STEP_MS) : signal;
       try {
-        await fn();
+        await fn(stepSignal);
       } catch (e) {
         env.log.error(`${mp.id}: teardown: ${what} failed: ${(e as Error).message}`);
       }
     };
-    if (this.gadgetBuilt) await step('removing the USB gadget', () => env.gadget.remove(mp.id));
-    this.gadgetBuilt = false;
-    await step('detaching the nbd device', () => this.#detachNbd());
-    await step('stopping nbdkit', async () => {
-      await this.nbdkit?.stop(3000);
-    });
-    for (const f of this.ownedFiles) await step(`removing ${f}`, () => rmSync(f, { force: true }));
-    if (this.cifsTarget) {
-      const target = this.cifsTarget;
-      await step('unmounting the share', () =>
-        unmountShare({ mountCommand: env.config.commands.mount, umountCommand: env.config.commands.umount, runRoot: env.config.roots.run, log: env.log }, target),
-      );
-      this.cifsTarget = undefined;
+    try {
+      if (this.gadgetBuilt) await step('removing the USB gadget', (s) => env.gadget.remove(mp.id, s));
+      this.gadgetBuilt = false;
+      await step('detaching the nbd device', (s) => this.#detachNbd(s, signal.aborted));
+      await step('stopping nbdkit', async () => {
+        await this.nbdkit?.stop(signal.aborted ? 0 : 3000);
+      });
+      for (const f of this.ownedFiles) await step(`removing ${f}`, () => rmSync(f, { force: true }));
+      if (this.cifsTarget) {
+        const target = this.cifsTarget;
+        await step('unmounting the share', (s) => unmountShare(cifsOptions(env), target, { urgent: signal.aborted, signal: s }));
+        this.cifsTarget = undefined;
+      }
+    } finally {
+      signal.removeEventListener('abort', killAll);
     }
   }
 
-  async #detachNbd(): Promise<void> {
+  async #detachNbd(signal: AbortSignal, urgent: boolean): Promise<void> {
     const { env, mp } = this;
     const client = this.nbdClient;
     const attached = sizeSectors(env.config.roots.sys, mp.nbdDevice) > 0;
     if (!client?.running && !attached) return;
     const nbd = { command: env.config.commands.nbdClient, devRoot: env.config.roots.dev, log: env.log };
-    await detach(nbd, mp.nbdDevice);
+    await detach(nbd, mp.nbdDevice, urgent ? URGENT_STEP_MS : 10_000, signal);
     if (client?.running) {
       // The foreground client returns once the kernel let go of the socket.
-      await Promise.race([client.exited, sleep(5000)]);
-      await client.stop(2000);
+      await Promise.race([client.exited, sleep(urgent ? 1000 : 5000)]);
+      await client.stop(urgent ? 0 : 2000);
     }
   }
 }

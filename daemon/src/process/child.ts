@@ -1,7 +1,9 @@
 // Every program the daemon runs goes through here: an argument array (no
 // shell), stdout/stderr turned into log lines, and an exit promise that a
-// supervisor can watch. Nothing secret is ever passed in argv or env: secrets
-// travel on extra pipes (`secretFds`) or in 0600 files.
+// supervisor can watch. Each child leads its own process group, so stopping
+// it also stops what it started (mount.cifs under mount, curl helpers...).
+// Nothing secret is ever passed in argv or env: secrets travel on extra pipes
+// (`secretFds`) or in 0600 files.
 import type { ChildProcess, StdioOptions } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { constants } from 'node:os';
@@ -53,7 +55,8 @@ export class Child {
   constructor(command: string, args: readonly string[], readonly options: ChildOptions) {
     const extra = (options.secretFds ?? []).map(() => 'pipe' as const);
     const stdio: StdioOptions = ['ignore', 'pipe', 'pipe', ...extra];
-    this.#process = spawnChild(command, args, { stdio, detached: false, env: childEnvironment() });
+    // detached: a new session and process group (no terminal is involved).
+    this.#process = spawnChild(command, args, { stdio, detached: true, env: childEnvironment() });
     const { label, log } = options;
     for (const stream of [this.#process.stdout, this.#process.stderr]) {
       if (!stream) continue;
@@ -86,14 +89,30 @@ export class Child {
     return this.#exit === undefined;
   }
 
-  /** SIGTERM, then SIGKILL after `graceMs`; resolves when the child is gone. */
+  /** SIGTERM, then SIGKILL after `graceMs` (0: SIGKILL at once), to the whole group; resolves when the child is gone. */
   async stop(graceMs = 3000): Promise<Exit> {
     if (this.#exit) return this.#exit;
-    this.#process.kill('SIGTERM');
-    const timer = setTimeout(() => this.#process.kill('SIGKILL'), graceMs);
+    if (graceMs <= 0) {
+      this.kill('SIGKILL');
+      return this.exited;
+    }
+    this.kill('SIGTERM');
+    const timer = setTimeout(() => this.kill('SIGKILL'), graceMs);
     const exit = await this.exited;
     clearTimeout(timer);
     return exit;
+  }
+
+  /** Sends `signal` to the child's process group (the child and what it started). */
+  kill(signal: NodeJS.Signals): void {
+    const pid = this.#process.pid;
+    if (pid === undefined) return;
+    try {
+      process.kill(-pid, signal);
+    } catch {
+      // the group is gone already; the child itself may still need reaping
+      this.#process.kill(signal);
+    }
   }
 }
 
@@ -112,12 +131,29 @@ function signalNumber(signal: NodeJS.Signals | null): number {
   return signal ? (constants.signals[signal] ?? 0) : 0;
 }
 
-/** Runs a short-lived command to completion; resolves with its exit. */
-export function runToCompletion(command: string, args: readonly string[], options: ChildOptions, timeoutMs: number): Promise<Exit> {
+/**
+ * Runs a short-lived command to completion; resolves with its exit. After
+ * `timeoutMs`, or at once when `signal` aborts, its process group is killed
+ * (SIGKILL: a hung mount.cifs ignores politer signals).
+ */
+export function runToCompletion(command: string, args: readonly string[], options: ChildOptions, timeoutMs: number, signal?: AbortSignal): Promise<Exit> {
   const child = new Child(command, args, options);
-  const timer = setTimeout(() => {
-    options.log.warning(`${options.label}: no exit after ${timeoutMs} ms, killing it`);
-    void child.stop(1000);
-  }, timeoutMs);
-  return child.exited.finally(() => clearTimeout(timer));
+  const kill = (why: string) => {
+    if (!child.running) return;
+    options.log.warning(`${options.label}: ${why}, killing it`);
+    child.kill('SIGKILL');
+  };
+  const timer = setTimeout(() => kill(`no exit after ${timeoutMs} ms`), timeoutMs);
+  const onAbort = () => kill('the operation was abandoned');
+  if (signal?.aborted) onAbort();
+  else signal?.addEventListener('abort', onAbort, { once: true });
+  return child.exited.finally(() => {
+    clearTimeout(timer);
+    signal?.removeEventListener('abort', onAbort);
+  });
+}
+
+/** What Process.ExitCode says of an exit: the status, or minus the signal number that ended it. */
+export function exitCodeProperty(exit: Exit): number {
+  return exit.signal ? -signalNumber(exit.signal) : exit.code;
 }

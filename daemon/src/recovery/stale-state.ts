@@ -11,13 +11,16 @@ import type { GadgetSeam } from '../seams/gadget.js';
 import { detach } from '../seams/nbd-client.js';
 import type { Logger } from '../util/logger.js';
 
+/** Each clean-up step is bounded: a start-up that hangs would keep the service down. */
+const STEP_MS = 10_000;
+
 export async function cleanStaleState(config: Config, gadget: GadgetSeam, log: Logger): Promise<void> {
   const { roots, commands } = config;
   mkdirSync(roots.run, { recursive: true, mode: 0o700 });
   for (const name of gadget.ours()) {
     log.warning(`removing the gadget ${name} left by a previous run`);
     try {
-      gadget.removeByName(name);
+      await gadget.removeByName(name, AbortSignal.timeout(STEP_MS));
     } catch (e) {
       log.error(`cannot remove the stale gadget ${name}: ${(e as Error).message}`);
     }
@@ -25,7 +28,7 @@ export async function cleanStaleState(config: Config, gadget: GadgetSeam, log: L
   for (const mp of config.mountPoints) {
     if (sizeSectors(roots.sys, mp.nbdDevice) > 0) {
       log.warning(`${mp.id}: detaching /dev/${mp.nbdDevice} left attached by a previous run`);
-      await detach({ command: commands.nbdClient, devRoot: roots.dev, log }, mp.nbdDevice);
+      await detach({ command: commands.nbdClient, devRoot: roots.dev, log }, mp.nbdDevice, STEP_MS);
     }
     if (mp.mode === Mode.Legacy) rmSync(mp.unixSocket, { force: true });
   }
@@ -34,7 +37,7 @@ export async function cleanStaleState(config: Config, gadget: GadgetSeam, log: L
   }
   for (const target of staleCifsMounts(roots.mountInfo, roots.run)) {
     log.warning(`unmounting ${target} left mounted by a previous run`);
-    await unmountShare({ mountCommand: commands.mount, umountCommand: commands.umount, runRoot: roots.run, log }, target);
+    await unmountShare({ mountCommand: commands.mount, umountCommand: commands.umount, runRoot: roots.run, mountInfo: roots.mountInfo, log }, target, { signal: AbortSignal.timeout(STEP_MS) });
   }
 }
 

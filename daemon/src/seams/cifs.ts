@@ -15,6 +15,8 @@ export interface CifsOptions {
   readonly mountCommand: string;
   readonly umountCommand: string;
   readonly runRoot: string;
+  /** The mount table (`/proc/self/mountinfo`), to tell whether a share is mounted. */
+  readonly mountInfo: string;
   readonly log: Logger;
 }
 
@@ -38,9 +40,16 @@ export function mountOptions(share: Share, version: string, credentialsFile: str
   return opts.join(',');
 }
 
-/** Mounts the share at run/cifs/<id>; returns the mount point. */
-export async function mountShare(o: CifsOptions, mountPointId: string, share: Share): Promise<string> {
-  const target = posix.join(cifsDir(o.runRoot), mountPointId);
+/** How long one mount.cifs attempt may take before it is killed. */
+const MOUNT_ATTEMPT_MS = 30_000;
+
+/**
+ * Mounts the share at run/cifs/<id>; returns the mount point. `signal` (the
+ * insertion's watchdog) kills a mount.cifs that hangs on a dead server and
+ * ends the attempts.
+ */
+export async function mountShare(o: CifsOptions, mountPointId: string, share: Share, signal?: AbortSignal): Promise<string> {
+  const target = cifsTarget(o.runRoot, mountPointId);
   mkdirSync(target, { recursive: true, mode: 0o700 });
   const credentials = share.user !== undefined ? posix.join(o.runRoot, `.${mountPointId}.cred`) : undefined;
   try {
@@ -49,7 +58,10 @@ export async function mountShare(o: CifsOptions, mountPointId: string, share: Sh
       writeFileSync(credentials, `username=${share.user}\npassword=${share.password ?? ''}\n`, { mode: 0o600, flag: 'wx' });
     }
     for (const version of SMB_VERSIONS) {
-      const exit = await runToCompletion(o.mountCommand, ['-t', 'cifs', share.unc, target, '-o', mountOptions(share, version, credentials)], { label: 'mount.cifs', log: o.log }, 30_000);
+      signal?.throwIfAborted();
+      const args = ['-t', 'cifs', share.unc, target, '-o', mountOptions(share, version, credentials)];
+      const exit = await runToCompletion(o.mountCommand, args, { label: 'mount.cifs', log: o.log }, MOUNT_ATTEMPT_MS, signal);
+      signal?.throwIfAborted();
       if (exit.code === 0) return target;
       o.log.warning(`mounting ${share.unc} with SMB ${version} failed (exit ${exit.code})`);
     }
@@ -60,13 +72,30 @@ export async function mountShare(o: CifsOptions, mountPointId: string, share: Sh
   throw new OperationError(Errno.EINVAL, `cannot mount ${share.unc}`);
 }
 
-export async function unmountShare(o: CifsOptions, target: string): Promise<void> {
-  const exit = await runToCompletion(o.umountCommand, [target], { label: 'umount', log: o.log }, 30_000);
-  if (exit.code !== 0) {
-    // Lazy detach: a dead server must not keep the mount point forever.
-    await runToCompletion(o.umountCommand, ['-l', target], { label: 'umount -l', log: o.log }, 10_000);
+export function cifsTarget(runRoot: string, mountPointId: string): string {
+  return posix.join(cifsDir(runRoot), mountPointId);
+}
+
+/**
+ * Unmounts the share. Politely first (umount, then a lazy detach if that
+ * fails); `urgent` (an abandoned operation) goes straight to the lazy detach,
+ * which does not wait for a dead server. Each umount is bounded and killed
+ * when `signal` aborts.
+ */
+export async function unmountShare(o: CifsOptions, target: string, options: { urgent?: boolean; signal?: AbortSignal } = {}): Promise<void> {
+  if (isMounted(o.mountInfo, target)) {
+    const exit = options.urgent ? undefined : await runToCompletion(o.umountCommand, [target], { label: 'umount', log: o.log }, 30_000, options.signal);
+    if (exit?.code !== 0 && isMounted(o.mountInfo, target)) {
+      // Lazy detach: a dead server must not keep the mount point forever.
+      await runToCompletion(o.umountCommand, ['-l', target], { label: 'umount -l', log: o.log }, options.urgent ? 5_000 : 10_000);
+    }
   }
   removeEmptyDir(target);
+}
+
+/** Whether `target` is a CIFS mount point in the mount table. */
+export function isMounted(mountInfoPath: string, target: string): boolean {
+  return cifsMountPoints(mountInfoPath).includes(target);
 }
 
 function removeEmptyDir(dir: string): void {
@@ -79,21 +108,24 @@ function removeEmptyDir(dir: string): void {
 
 /** CIFS mounts below our run directory, from the mount table (left by a crashed run). */
 export function staleCifsMounts(mountInfoPath: string, runRoot: string): string[] {
+  const prefix = cifsDir(runRoot) + '/';
+  return cifsMountPoints(mountInfoPath).filter((m) => m.startsWith(prefix));
+}
+
+function cifsMountPoints(mountInfoPath: string): string[] {
   let text: string;
   try {
     text = readFileSync(mountInfoPath, 'utf8');
   } catch {
     return [];
   }
-  const prefix = cifsDir(runRoot) + '/';
   const out: string[] = [];
   for (const line of text.split('\n')) {
     // mountinfo: id parent major:minor root mountpoint options ... - fstype source superopts
     const fields = line.split(' ');
     const sep = fields.indexOf('-');
     if (sep < 0 || fields[sep + 1] !== 'cifs') continue;
-    const mountPoint = unescapeMountInfo(fields[4] ?? '');
-    if (mountPoint.startsWith(prefix)) out.push(mountPoint);
+    out.push(unescapeMountInfo(fields[4] ?? ''));
   }
   return out;
 }

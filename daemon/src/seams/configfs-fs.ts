@@ -4,47 +4,57 @@
 // "in" them. In a test's temp tree the attribute files are real, so removal
 // falls back to deleting them first; on configfs the first rmdir succeeds and
 // the fallback never runs.
-import { mkdirSync, readdirSync, rmdirSync, unlinkSync, writeFileSync, lstatSync, readFileSync } from 'node:fs';
+//
+// Every operation is asynchronous and takes the operation's AbortSignal: a
+// write the kernel never completes (a UDC that does not answer) ties up one
+// libuv worker thread, not the daemon, and the watchdog can abandon it.
+import { lstat, mkdir, readdir, readFile, rmdir, symlink, unlink, writeFile } from 'node:fs/promises';
 import { posix } from 'node:path';
+import { raceAbort } from '../util/abortable.js';
 
-export function writeAttribute(path: string, value: string): void {
-  writeFileSync(path, value);
+export function writeAttribute(path: string, value: string, signal?: AbortSignal): Promise<void> {
+  return raceAbort(writeFile(path, value), signal);
 }
 
-export function readAttribute(path: string): string | undefined {
+export async function readAttribute(path: string, signal?: AbortSignal): Promise<string | undefined> {
   try {
-    return readFileSync(path, 'utf8').trim();
-  } catch {
+    return (await raceAbort(readFile(path, 'utf8'), signal)).trim();
+  } catch (e) {
+    if (signal?.aborted) throw e;
     return undefined;
   }
 }
 
-export function makeGroup(path: string): void {
-  mkdirSync(path, { recursive: true });
+export async function makeGroup(path: string, signal?: AbortSignal): Promise<void> {
+  await raceAbort(mkdir(path, { recursive: true }), signal);
+}
+
+export function makeLink(target: string, path: string, signal?: AbortSignal): Promise<void> {
+  return raceAbort(symlink(target, path), signal);
 }
 
 /** Removes a configfs group (directory); a missing one is fine. */
-export function removeGroup(path: string): void {
+export async function removeGroup(path: string, signal?: AbortSignal): Promise<void> {
   try {
-    rmdirSync(path);
+    await raceAbort(rmdir(path), signal);
     return;
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return;
     if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw e;
   }
-  for (const entry of readdirSync(path)) {
+  for (const entry of await raceAbort(readdir(path), signal)) {
     const child = posix.join(path, entry);
-    const st = lstatSync(child);
-    if (st.isDirectory()) removeGroup(child);
-    else unlinkSync(child);
+    const st = await raceAbort(lstat(child), signal);
+    if (st.isDirectory()) await removeGroup(child, signal);
+    else await raceAbort(unlink(child), signal);
   }
-  rmdirSync(path);
+  await raceAbort(rmdir(path), signal);
 }
 
-export function removeLink(path: string): void {
+export async function removeLink(path: string, signal?: AbortSignal): Promise<void> {
   try {
-    unlinkSync(path);
+    await raceAbort(unlink(path), signal);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
   }

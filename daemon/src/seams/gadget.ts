@@ -1,10 +1,10 @@
 // Seam: the USB mass-storage gadget in configfs (one gadget per mount point).
 // Order matters to the kernel: cdrom and ro before file (EBUSY after), file
 // before binding the UDC; teardown unbinds first, then removes in reverse.
-import { existsSync, readdirSync, symlinkSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { posix } from 'node:path';
 import type { GadgetIdentity } from '../config/types.js';
-import { makeGroup, readAttribute, removeGroup, removeLink, writeAttribute } from './configfs-fs.js';
+import { makeGroup, makeLink, readAttribute, removeGroup, removeLink, writeAttribute } from './configfs-fs.js';
 
 /** Our gadgets are named with this prefix so a restart can tell them from others'. */
 export const GADGET_PREFIX = 'virtual-media.';
@@ -34,50 +34,51 @@ export class GadgetSeam {
   }
 
   /** Builds the gadget without binding it to a UDC. */
-  create(mountPointId: string, id: GadgetIdentity, medium: Medium): void {
+  async create(mountPointId: string, id: GadgetIdentity, medium: Medium, signal?: AbortSignal): Promise<void> {
     const g = this.gadgetDir(mountPointId);
-    makeGroup(g);
-    writeAttribute(`${g}/idVendor`, hex(id.vendorId));
-    writeAttribute(`${g}/idProduct`, hex(id.productId));
-    writeAttribute(`${g}/bcdDevice`, hex(id.bcdDevice));
-    writeAttribute(`${g}/bcdUSB`, '0x0200');
-    makeGroup(`${g}/strings/${LANG}`);
-    writeAttribute(`${g}/strings/${LANG}/manufacturer`, id.manufacturer);
-    writeAttribute(`${g}/strings/${LANG}/product`, id.product);
-    writeAttribute(`${g}/strings/${LANG}/serialnumber`, `${id.serialNumberPrefix}${mountPointId}`);
-    makeGroup(`${g}/configs/${CONFIG}/strings/${LANG}`);
-    writeAttribute(`${g}/configs/${CONFIG}/strings/${LANG}/configuration`, 'Virtual Media');
+    const write = (path: string, value: string) => writeAttribute(path, value, signal);
+    await makeGroup(g, signal);
+    await write(`${g}/idVendor`, hex(id.vendorId));
+    await write(`${g}/idProduct`, hex(id.productId));
+    await write(`${g}/bcdDevice`, hex(id.bcdDevice));
+    await write(`${g}/bcdUSB`, '0x0200');
+    await makeGroup(`${g}/strings/${LANG}`, signal);
+    await write(`${g}/strings/${LANG}/manufacturer`, id.manufacturer);
+    await write(`${g}/strings/${LANG}/product`, id.product);
+    await write(`${g}/strings/${LANG}/serialnumber`, `${id.serialNumberPrefix}${mountPointId}`);
+    await makeGroup(`${g}/configs/${CONFIG}/strings/${LANG}`, signal);
+    await write(`${g}/configs/${CONFIG}/strings/${LANG}/configuration`, 'Virtual Media');
     const f = `${g}/functions/${FUNCTION}`;
-    makeGroup(`${f}/lun.0`);
-    writeAttribute(`${f}/lun.0/removable`, '1');
-    writeAttribute(`${f}/lun.0/cdrom`, medium.cdrom ? '1' : '0');
-    writeAttribute(`${f}/lun.0/ro`, medium.readOnly ? '1' : '0');
-    writeAttribute(`${f}/lun.0/file`, medium.devicePath);
-    symlinkSync(f, `${g}/configs/${CONFIG}/${FUNCTION}`);
+    await makeGroup(`${f}/lun.0`, signal);
+    await write(`${f}/lun.0/removable`, '1');
+    await write(`${f}/lun.0/cdrom`, medium.cdrom ? '1' : '0');
+    await write(`${f}/lun.0/ro`, medium.readOnly ? '1' : '0');
+    await write(`${f}/lun.0/file`, medium.devicePath);
+    await makeLink(f, `${g}/configs/${CONFIG}/${FUNCTION}`, signal);
   }
 
-  bind(mountPointId: string, udc: string): void {
-    writeAttribute(`${this.gadgetDir(mountPointId)}/UDC`, udc);
+  bind(mountPointId: string, udc: string, signal?: AbortSignal): Promise<void> {
+    return writeAttribute(`${this.gadgetDir(mountPointId)}/UDC`, udc, signal);
   }
 
   /** Unbinds and removes the gadget; each step tolerates a half-built gadget. */
-  remove(mountPointId: string): void {
-    this.removeByName(this.gadgetName(mountPointId));
+  remove(mountPointId: string, signal?: AbortSignal): Promise<void> {
+    return this.removeByName(this.gadgetName(mountPointId), signal);
   }
 
-  removeByName(name: string): void {
+  async removeByName(name: string, signal?: AbortSignal): Promise<void> {
     const g = posix.join(this.gadgetsDir, name);
     if (!existsSync(g)) return;
-    if (readAttribute(`${g}/UDC`)) writeAttribute(`${g}/UDC`, '\n');
+    if (await readAttribute(`${g}/UDC`, signal)) await writeAttribute(`${g}/UDC`, '\n', signal);
     // Dropping the backing file first closes /dev/nbdN even if rmdir is refused.
     const file = `${g}/functions/${FUNCTION}/lun.0/file`;
-    if (readAttribute(file)) writeAttribute(file, '\n');
-    removeLink(`${g}/configs/${CONFIG}/${FUNCTION}`);
-    removeGroup(`${g}/configs/${CONFIG}/strings/${LANG}`);
-    removeGroup(`${g}/configs/${CONFIG}`);
-    removeGroup(`${g}/functions/${FUNCTION}`);
-    removeGroup(`${g}/strings/${LANG}`);
-    removeGroup(g);
+    if (await readAttribute(file, signal)) await writeAttribute(file, '\n', signal);
+    await removeLink(`${g}/configs/${CONFIG}/${FUNCTION}`, signal);
+    await removeGroup(`${g}/configs/${CONFIG}/strings/${LANG}`, signal);
+    await removeGroup(`${g}/configs/${CONFIG}`, signal);
+    await removeGroup(`${g}/functions/${FUNCTION}`, signal);
+    await removeGroup(`${g}/strings/${LANG}`, signal);
+    await removeGroup(g, signal);
   }
 
   /** Names of the gadgets a previous run of this daemon left behind. */
@@ -99,7 +100,7 @@ export class GadgetSeam {
       return bound;
     }
     for (const n of names) {
-      const udc = readAttribute(posix.join(this.gadgetsDir, n, 'UDC'));
+      const udc = readSmallFile(posix.join(this.gadgetsDir, n, 'UDC'));
       if (udc) bound.add(udc);
     }
     return bound;
@@ -107,6 +108,14 @@ export class GadgetSeam {
 
   statsPath(mountPointId: string): string {
     return `${this.gadgetDir(mountPointId)}/functions/${FUNCTION}/lun.0/stats`;
+  }
+}
+
+function readSmallFile(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8').trim();
+  } catch {
+    return undefined;
   }
 }
 

@@ -29,7 +29,7 @@ export function attach(o: NbdClientOptions, nbdDevice: string, socket: string, b
 }
 
 /** `nbd-client -d`: tells the kernel to drop the connection; the foreground client then exits. */
-export async function detach(o: NbdClientOptions, nbdDevice: string): Promise<boolean> {
-  const exit = await runToCompletion(o.command, ['-d', devicePath(o.devRoot, nbdDevice)], { label: `nbd-client -d ${nbdDevice}`, log: o.log }, 10_000);
+export async function detach(o: NbdClientOptions, nbdDevice: string, timeoutMs = 10_000, signal?: AbortSignal): Promise<boolean> {
+  const exit = await runToCompletion(o.command, ['-d', devicePath(o.devRoot, nbdDevice)], { label: `nbd-client -d ${nbdDevice}`, log: o.log }, timeoutMs, signal);
   return exit.code === 0;
 }
