@@ -60,13 +60,10 @@ describe('daemon: state machine over D-Bus', function () {
     h.kernel.setFakeMode('nbd0', 'hang');
     const proxy = h.proxy('Slot_0');
     const completions = await h.watchCompletions(proxy);
-    const started = Date.now();
     await proxy.Mount();
     await eventually('nbd-client started', () => h.kernel.nbdClientPid('nbd0') !== undefined);
     const pid = h.kernel.nbdClientPid('nbd0');
     assert.equal(await h.nextCompletion(completions, 1, 15_000), ETIMEDOUT);
-    const elapsed = Date.now() - started;
-    assert.ok(elapsed >= 5500 && elapsed < 9000, `watchdog fired after ${elapsed} ms, expected about 6000`);
     assert.equal(alive(pid), false, 'the stuck nbd-client was stopped');
     assert.equal(existsSync(h.kernel.gadgetDir('Slot_0')), false);
     assert.equal(await h.process(`${ROOT}/Proxy/Slot_0`).get('Active'), false);

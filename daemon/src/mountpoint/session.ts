@@ -17,7 +17,7 @@ import type { MountPointEnvironment } from './environment.js';
 export type ChildExitHandler = (name: string, exit: Exit) => void;
 
 /** Bounds of teardown steps once the teardown is urgent. */
-const URGENT_STEP_MS = 3000;
+const URGENT_STEP_MS = 5000;
 
 export function cifsOptions(env: MountPointEnvironment): CifsOptions {
   const { commands, roots } = env.config;

@@ -69,10 +69,11 @@ export class GadgetSeam {
   async removeByName(name: string, signal?: AbortSignal): Promise<void> {
     const g = posix.join(this.gadgetsDir, name);
     if (!existsSync(g)) return;
-    if (await readAttribute(`${g}/UDC`, signal)) await writeAttribute(`${g}/UDC`, '\n', signal);
-    // Dropping the backing file first closes /dev/nbdN even if rmdir is refused.
-    const file = `${g}/functions/${FUNCTION}/lun.0/file`;
-    if (await readAttribute(file, signal)) await writeAttribute(file, '\n', signal);
+    // Unbinding and dropping the backing file (which closes /dev/nbdN even if
+    // rmdir is refused) are best effort, each bounded on its own: a write the
+    // kernel never completes must not keep the directories from going.
+    await clearAttribute(`${g}/UDC`, signal);
+    await clearAttribute(`${g}/functions/${FUNCTION}/lun.0/file`, signal);
     await removeLink(`${g}/configs/${CONFIG}/${FUNCTION}`, signal);
     await removeGroup(`${g}/configs/${CONFIG}/strings/${LANG}`, signal);
     await removeGroup(`${g}/configs/${CONFIG}`, signal);
@@ -108,6 +109,18 @@ export class GadgetSeam {
 
   statsPath(mountPointId: string): string {
     return `${this.gadgetDir(mountPointId)}/functions/${FUNCTION}/lun.0/stats`;
+  }
+}
+
+/** How long one unbinding write may take during removal. */
+const CLEAR_ATTRIBUTE_MS = 2000;
+
+async function clearAttribute(path: string, signal: AbortSignal | undefined): Promise<void> {
+  const bounded = signal ? AbortSignal.any([signal, AbortSignal.timeout(CLEAR_ATTRIBUTE_MS)]) : AbortSignal.timeout(CLEAR_ATTRIBUTE_MS);
+  try {
+    if (await readAttribute(path, bounded)) await writeAttribute(path, '\n', bounded);
+  } catch {
+    // the directories are removed anyway; what refuses stays for the start-up cleanup
   }
 }
 
