@@ -18,9 +18,9 @@ export const SignalNames = {} as const;
 
 /** Typed values of the xyz.openbmc_project.VirtualMedia.Process properties. */
 export interface ProcessProperties {
-  /** True while a medium is inserted (or being inserted or ejected) on this mount point; false when the mount point is free. */
+  /** True while a medium is inserted on this mount point: from the successful end of an insertion (Completion 0) until its ejection has finished. False while a medium is being inserted and when the mount point is free. bmcweb reports it as the Redfish `Inserted` property, so it never says true for a medium that may still fail to go in. */
   Active: boolean;
-  /** How the last serving process (nbdkit or nbd-client) ended: its exit status, or a negative signal number when a signal killed it. 0 while nothing has ended yet. */
+  /** How the last serving process (nbdkit or nbd-client) ended when it ended on its own: its exit status, or minus the number of the signal that killed it (-9 for SIGKILL), so the two cannot be confused. 0 after a clean insertion and while nothing has ended. */
   ExitCode: number;
 }
 

@@ -10,7 +10,7 @@ export class ProcessServer extends rt.ServerInterface<ProcessProperties> {
     super(ProcessSpec, options);
   }
 
-  /** True while a medium is inserted (or being inserted or ejected) on this mount point; false when the mount point is free. */
+  /** True while a medium is inserted on this mount point: from the successful end of an insertion (Completion 0) until its ejection has finished. False while a medium is being inserted and when the mount point is free. bmcweb reports it as the Redfish `Inserted` property, so it never says true for a medium that may still fail to go in. */
   get Active(): boolean {
     return this.getProperty('Active');
   }
@@ -19,7 +19,7 @@ export class ProcessServer extends rt.ServerInterface<ProcessProperties> {
     this.setProperty('Active', value);
   }
 
-  /** How the last serving process (nbdkit or nbd-client) ended: its exit status, or a negative signal number when a signal killed it. 0 while nothing has ended yet. */
+  /** How the last serving process (nbdkit or nbd-client) ended when it ended on its own: its exit status, or minus the number of the signal that killed it (-9 for SIGKILL), so the two cannot be confused. 0 after a clean insertion and while nothing has ended. */
   get ExitCode(): number {
     return this.getProperty('ExitCode');
   }
