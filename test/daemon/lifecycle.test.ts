@@ -6,10 +6,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NotAllowed } from '../../bindings/xyz/openbmc_project/Common/error.js';
 import { Busy } from '../../bindings/xyz/openbmc_project/VirtualMedia/error.js';
-import { eventually } from './support/daemon-process.js';
 import { Harness, ROOT } from './support/harness.js';
 import { diskImage } from './support/images.js';
-import { alive } from './support/process-alive.js';
 
 const ETIMEDOUT = 110;
 const ECONNREFUSED = 111;
@@ -53,20 +51,6 @@ describe('daemon: state machine over D-Bus', function () {
     await assert.rejects(() => proxy.Unmount(), (e) => e instanceof Busy);
     assert.equal(await h.nextCompletion(completions, 3), 0);
     await assert.rejects(() => proxy.Unmount(), (e) => e instanceof NotAllowed);
-  });
-
-  it('watchdog: a stuck insertion ends after Timeout + 5 s with ETIMEDOUT and is cleaned up', async () => {
-    await h.start(proxySlots(h, 1, 1));
-    h.kernel.setFakeMode('nbd0', 'hang');
-    const proxy = h.proxy('Slot_0');
-    const completions = await h.watchCompletions(proxy);
-    await proxy.Mount();
-    await eventually('nbd-client started', () => h.kernel.nbdClientPid('nbd0') !== undefined);
-    const pid = h.kernel.nbdClientPid('nbd0');
-    assert.equal(await h.nextCompletion(completions, 1, 15_000), ETIMEDOUT);
-    assert.equal(alive(pid), false, 'the stuck nbd-client was stopped');
-    assert.equal(existsSync(h.kernel.gadgetDir('Slot_0')), false);
-    assert.equal(await h.process(`${ROOT}/Proxy/Slot_0`).get('Active'), false);
   });
 
   it('a supervised child that dies sets ExitCode, ejects and reports ECONNREFUSED', async () => {

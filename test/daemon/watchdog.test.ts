@@ -116,7 +116,9 @@ describe('daemon: the watchdog bounds every step', function () {
       await eventually('nbd-client started', () => h.kernel.nbdClientPid('nbd0') !== undefined);
       const pid = h.kernel.nbdClientPid('nbd0');
       assert.equal(await h.nextCompletion(completions, 1, GUARD_MS), ETIMEDOUT, h.daemon!.log());
-      assert.equal(alive(pid), false);
+      assert.equal(alive(pid), false, 'the stuck nbd-client was stopped');
+      assert.equal(existsSync(h.kernel.gadgetDir('Slot_0')), false);
+      assert.equal(await h.process(`${ROOT}/Proxy/Slot_0`).get('Active'), false);
       h.kernel.setFakeMode('nbd0', 'normal');
       await proxy.Mount();
       assert.equal(await h.nextCompletion(completions, 2, GUARD_MS), 0, h.daemon!.log());
