@@ -228,14 +228,6 @@ describe('layer: structure (yocto-check-layer rules)', () => {
         assert.ok(value(text, 'REQUIRED_DISTRO_FEATURES')?.split(' ').includes('virtual-media'), `${rel(recipe)} requires virtual-media`);
       }
     });
-
-    it('bmcweb is only changed when an nbdproxy patch is named (the option does not exist upstream)', () => {
-      const inc = read(join(layerDir, 'dynamic-layers/phosphor-layer/recipes-phosphor/interfaces/bmcweb-virtual-media.inc'));
-      assert.match(inc, /^VIRTUAL_MEDIA_BMCWEB_PATCH \?\?= ""$/m);
-      assert.match(inc, /^PACKAGECONFIG\[vm-nbdproxy\] = "-Dvm-nbdproxy=enabled,"$/m, 'no -Dvm-nbdproxy=disabled when off');
-      assert.match(inc, /^PACKAGECONFIG:remove = "\$\{@'vm-websocket' if d\.getVar\('VIRTUAL_MEDIA_BMCWEB_PATCH'\) else ''\}"$/m);
-      assert.match(inc, /^PACKAGECONFIG:append = "\$\{@' vm-nbdproxy' if d\.getVar\('VIRTUAL_MEDIA_BMCWEB_PATCH'\) else ''\}"$/m);
-    });
   });
 
   describe('the daemon recipe', () => {

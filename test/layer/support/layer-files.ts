@@ -35,10 +35,10 @@ export function metadataFiles(): string[] {
   return layerFiles().filter((f) => /\.(bb|bbappend|inc|conf)$/.test(f) && !f.endsWith('.service') && f.includes('/') && !isFilesPayload(f));
 }
 
-/** Files fetched with file:// (unit, policy, patches, ...) are payload, not metadata. */
+/** Files fetched with file:// (unit, policy, patches, tmpfiles.d, drop-ins, ...) are payload, not metadata. */
 function isFilesPayload(path: string): boolean {
   const rel = relative(layerDir, path);
-  return /\/(files|linux-aspeed)\//.test(`/${rel}`);
+  return /\/(files|linux-aspeed|bmcweb)\//.test(`/${rel}`);
 }
 
 export function rel(path: string): string {
