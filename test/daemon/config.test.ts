@@ -29,7 +29,7 @@ describe('daemon: configuration', () => {
     assert.deepEqual(c.mountPoints, [{ id: 'ISO0', endpointId: '/nbd/0', mode: 0, nbdDevice: 'nbd0', unixSocket: '/tmp/nbd.sock', timeout: 30, blockSize: 512 }]);
     assert.equal(c.tlsCaFile, '/etc/ssl/certs/ca-certificates.crt');
     assert.equal(c.udc, undefined, 'no Udc: pick a free one');
-    assert.deepEqual(c.roots, { sys: '/sys', configfs: '/sys/kernel/config', dev: '/dev', run: '/run/virtual-media', mountInfo: '/proc/self/mountinfo' });
+    assert.deepEqual(c.roots, { sys: '/sys', configfs: '/sys/kernel/config', dev: '/dev', run: '/run/virtual-media', proxySockets: '/run/virtual-media-proxy', mountInfo: '/proc/self/mountinfo' });
     assert.deepEqual(c.nbdkit.httpsFilters, ['readahead', 'cache']);
   });
 
@@ -41,7 +41,7 @@ describe('daemon: configuration', () => {
       },
     });
     assert.equal(c.inactivityTimeout, 1800);
-    assert.deepEqual(c.mountPoints[0], { id: 'Proxy_0', endpointId: '/nbd/0', mode: 0, nbdDevice: 'nbd0', unixSocket: '/run/virtual-media/nbd0.sock', timeout: 30, blockSize: 512 });
+    assert.deepEqual(c.mountPoints[0], { id: 'Proxy_0', endpointId: '/nbd/0', mode: 0, nbdDevice: 'nbd0', unixSocket: '/run/virtual-media-proxy/nbd0.sock', timeout: 30, blockSize: 512 });
     assert.deepEqual(c.mountPoints[1], { id: 'Legacy_0', endpointId: '', mode: 1, nbdDevice: 'nbd2', unixSocket: '/run/virtual-media/nbd2.sock', timeout: 30, blockSize: 512 });
   });
 
@@ -62,7 +62,7 @@ describe('daemon: configuration', () => {
     assert.equal(c.gadget.vendorId, 0x046b);
     assert.equal(c.gadget.manufacturer, 'ACME');
     assert.equal(c.roots.run, '/tmp/vm-run');
-    assert.equal(c.mountPoints[0]!.unixSocket, '/tmp/vm-run/nbd1.sock', 'default sockets follow Paths.Run');
+    assert.equal(c.mountPoints[0]!.unixSocket, '/tmp/vm-run/nbd1.sock', 'default legacy sockets follow Paths.Run');
     assert.equal(c.commands.nbdClient, '/opt/nbd-client');
     assert.equal(c.commands.nbdkit, 'nbdkit');
     assert.deepEqual(c.nbdkit, { httpsFilters: ['readahead'], httpsFilterParams: [], httpTimeout: 60 });
@@ -112,10 +112,26 @@ describe('daemon: configuration', () => {
     assert.deepEqual(problemsOf({ MountPoints: {} }), ['config: MountPoints: must define at least one mount point']);
   });
 
-  it('the shipped default config is valid', () => {
+  it('default proxy sockets follow Paths.ProxySockets (bmcweb binds them), legacy ones Paths.Run', () => {
+    const c = configOf({
+      MountPoints: { P: { EndpointId: '/nbd/3', Mode: 0, NBDDevice: 'nbd3' }, L: { Mode: 1, NBDDevice: 'nbd4' } },
+      Paths: { Run: '/tmp/vm-run', ProxySockets: '/tmp/vm-proxy' },
+    });
+    assert.equal(c.roots.proxySockets, '/tmp/vm-proxy');
+    assert.deepEqual(c.mountPoints.map((m) => m.unixSocket), ['/tmp/vm-proxy/nbd3.sock', '/tmp/vm-run/nbd4.sock']);
+    assert.deepEqual(problemsOf({ MountPoints: { L: { Mode: 1, NBDDevice: 'nbd4' } }, Paths: { ProxySockets: 'rel' } }), ['config: Paths.ProxySockets: must be an absolute path, got "rel"']);
+  });
+
+  it('the shipped default config is valid; its proxy sockets are in /run/virtual-media-proxy, the legacy ones in the private /run/virtual-media', () => {
     const c = configOf(JSON.parse(readFileSync('daemon/config/virtual-media.json', 'utf8')));
     assert.equal(c.mountPoints.length, 4);
     assert.deepEqual(c.mountPoints.map((m) => m.mode), [0, 0, 1, 1]);
+    assert.deepEqual(
+      c.mountPoints.map((m) => m.unixSocket),
+      ['/run/virtual-media-proxy/nbd0.sock', '/run/virtual-media-proxy/nbd1.sock', '/run/virtual-media/nbd2.sock', '/run/virtual-media/nbd3.sock'],
+    );
+    assert.equal(c.roots.proxySockets, '/run/virtual-media-proxy');
+    assert.equal(c.roots.run, '/run/virtual-media');
   });
 
   it('the daemon refuses to start on a bad config: one line per problem, exit 1, no bus connection', async () => {

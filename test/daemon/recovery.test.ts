@@ -132,4 +132,16 @@ describe('daemon: SIGTERM and stale state', function () {
     assert.match(log, /<4>removing the gadget virtual-media\.Slot_0 left by a previous run/);
     assert.match(log, /<4>Slot_0: detaching \/dev\/nbd0/);
   });
+
+  it("reports a missing proxy socket directory at start (bmcweb's to make) without creating it", async () => {
+    const missing = join(h.kernel.root, 'no-proxy-dir');
+    await h.start({
+      Slot_0: { EndpointId: '/nbd/0', Mode: 0, NBDDevice: 'nbd0', UnixSocket: join(missing, 'nbd0.sock') },
+      Slot_1: { EndpointId: '/nbd/1', Mode: 0, NBDDevice: 'nbd1', UnixSocket: join(h.kernel.run, 'nbd1.sock') },
+    });
+    const log = h.daemon!.log();
+    assert.ok(log.includes(`<4>Slot_0: ${missing} does not exist, so bmcweb cannot listen on ${join(missing, 'nbd0.sock')}`), log);
+    assert.doesNotMatch(log, /Slot_1: .* does not exist/);
+    assert.equal(existsSync(missing), false, 'not created: made by root it would lock out a non-root bmcweb');
+  });
 });

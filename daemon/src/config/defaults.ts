@@ -12,6 +12,7 @@ export const DEFAULT_ROOTS: Roots = {
   configfs: '/sys/kernel/config',
   dev: '/dev',
   run: '/run/virtual-media',
+  proxySockets: '/run/virtual-media-proxy',
   mountInfo: '/proc/self/mountinfo',
 };
 

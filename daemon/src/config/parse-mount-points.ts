@@ -4,14 +4,14 @@
 import { posix } from 'node:path';
 import { ALLOWED_BLOCK_SIZES, DEFAULT_BLOCK_SIZE, DEFAULT_NBD_TIMEOUT } from './defaults.js';
 import { describe, join, type FieldReader } from './reader.js';
-import { Mode, type MountPointConfig } from './types.js';
+import { Mode, type MountPointConfig, type Roots } from './types.js';
 
 const MOUNT_POINT_KEYS = ['EndpointId', 'EndPointId', 'Mode', 'NBDDevice', 'UnixSocket', 'Timeout', 'BlockSize'];
 // The id ends a D-Bus object path and names a configfs gadget: keep it to path-element characters.
 const ID = /^[A-Za-z0-9_]{1,64}$/;
 const NBD_DEVICE = /^(?:\/dev\/)?(nbd[0-9]{1,3})$/;
 
-export function parseMountPoints(r: FieldReader, raw: unknown, runDir: string): MountPointConfig[] {
+export function parseMountPoints(r: FieldReader, raw: unknown, roots: Pick<Roots, 'run' | 'proxySockets'>): MountPointConfig[] {
   if (raw === undefined) {
     r.problem('MountPoints', 'is required (an object mapping mount point ids to their settings)');
     return [];
@@ -30,7 +30,7 @@ export function parseMountPoints(r: FieldReader, raw: unknown, runDir: string): 
       r.problem(path, `must be an object, got ${describe(value)}`);
       continue;
     }
-    const mp = parseOne(r, id, value, path, runDir);
+    const mp = parseOne(r, id, value, path, roots);
     if (mp) out.push(mp);
   }
   reportDuplicates(r, out, (m) => m.nbdDevice, 'NBDDevice');
@@ -38,7 +38,7 @@ export function parseMountPoints(r: FieldReader, raw: unknown, runDir: string): 
   return out;
 }
 
-function parseOne(r: FieldReader, id: string, obj: Record<string, unknown>, path: string, runDir: string): MountPointConfig | undefined {
+function parseOne(r: FieldReader, id: string, obj: Record<string, unknown>, path: string, roots: Pick<Roots, 'run' | 'proxySockets'>): MountPointConfig | undefined {
   r.onlyKnownKeys(obj, MOUNT_POINT_KEYS, path);
   const mode = obj.Mode;
   if (mode === undefined) r.problem(`${path}.Mode`, 'is required: 0 (proxy) or 1 (legacy)');
@@ -59,7 +59,10 @@ function parseOne(r: FieldReader, id: string, obj: Record<string, unknown>, path
 
   const nbdDevice = match ? match[1]! : 'nbd0';
   const before = r.problems.length;
-  const given = r.absolutePath(obj, 'UnixSocket', path, posix.join(runDir, `${nbdDevice}.sock`));
+  // bmcweb binds proxy sockets, so they default to its directory; nbdkit's
+  // legacy sockets stay in the daemon's private one.
+  const socketDir = mode === Mode.Proxy ? roots.proxySockets : roots.run;
+  const given = r.absolutePath(obj, 'UnixSocket', path, posix.join(socketDir, `${nbdDevice}.sock`));
   // An invalid socket is reported once, not again as a clash of its fallback with another mount point.
   const unixSocket = r.problems.length > before ? '' : given;
   // sun_path holds 108 bytes including the NUL.

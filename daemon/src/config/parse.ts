@@ -33,7 +33,7 @@ export function parseConfig(text: string, overrides: Overrides = {}): ParseResul
   const roots = { ...parseRoots(r, r.section(json, 'Paths', '')), ...definedOnly(overrides.roots ?? {}) };
   const config: Config = {
     inactivityTimeout: r.integer(json, 'InactivityTimeout', '', 0, 65535, DEFAULT_INACTIVITY_TIMEOUT),
-    mountPoints: parseMountPoints(r, json.MountPoints, roots.run),
+    mountPoints: parseMountPoints(r, json.MountPoints, roots),
     tlsCaFile: json.TlsCaFile === undefined && json.TlsCaPath === undefined ? DEFAULT_CA_FILE : optionalAbsolute(r, json, 'TlsCaFile'),
     tlsCaPath: optionalAbsolute(r, json, 'TlsCaPath'),
     udc: parseUdc(r, json),
@@ -69,12 +69,13 @@ function parseUdc(r: FieldReader, obj: Record<string, unknown>): string | undefi
 }
 
 function parseRoots(r: FieldReader, obj: Record<string, unknown>): Roots {
-  r.onlyKnownKeys(obj, ['Sys', 'ConfigFs', 'Dev', 'Run', 'MountInfo'], 'Paths');
+  r.onlyKnownKeys(obj, ['Sys', 'ConfigFs', 'Dev', 'Run', 'ProxySockets', 'MountInfo'], 'Paths');
   return {
     sys: r.absolutePath(obj, 'Sys', 'Paths', DEFAULT_ROOTS.sys),
     configfs: r.absolutePath(obj, 'ConfigFs', 'Paths', DEFAULT_ROOTS.configfs),
     dev: r.absolutePath(obj, 'Dev', 'Paths', DEFAULT_ROOTS.dev),
     run: r.absolutePath(obj, 'Run', 'Paths', DEFAULT_ROOTS.run),
+    proxySockets: r.absolutePath(obj, 'ProxySockets', 'Paths', DEFAULT_ROOTS.proxySockets),
     mountInfo: r.absolutePath(obj, 'MountInfo', 'Paths', DEFAULT_ROOTS.mountInfo),
   };
 }

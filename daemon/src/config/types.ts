@@ -35,8 +35,14 @@ export interface Roots {
   readonly configfs: string;
   /** Where device nodes are (`/dev`). */
   readonly dev: string;
-  /** The daemon's runtime directory: pid files, credential files, CIFS mount points. */
+  /** The daemon's private runtime directory (0700): pid files, credential files, CIFS mount points, legacy sockets. */
   readonly run: string;
+  /**
+   * Where proxy-mode sockets go unless a mount point names its own: bmcweb
+   * binds them, so the directory is bmcweb's to write (root:bmcweb 0770,
+   * made by the layer's tmpfiles.d line), not the daemon's.
+   */
+  readonly proxySockets: string;
   /** The mount table to read at start-up for stale CIFS mounts. */
   readonly mountInfo: string;
 }

@@ -1,8 +1,10 @@
 // Start-up cleanup of what a crashed run left behind: our gadgets (which
 // hold UDCs and nbd devices), nbd attachments of our devices, legacy
 // sockets, pid and credential files, and CIFS mounts in our run directory.
-// Proxy sockets are bmcweb's and are left alone.
-import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+// Proxy sockets are bmcweb's and are left alone; a missing proxy socket
+// directory is only reported (it is bmcweb's, made by tmpfiles.d: created
+// here it would be root's, and a non-root bmcweb could not bind in it).
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { posix } from 'node:path';
 import { Mode, type Config } from '../config/types.js';
 import { sizeSectors } from '../seams/block-device.js';
@@ -31,6 +33,9 @@ export async function cleanStaleState(config: Config, gadget: GadgetSeam, log: L
       await detach({ command: commands.nbdClient, devRoot: roots.dev, log }, mp.nbdDevice, STEP_MS);
     }
     if (mp.mode === Mode.Legacy) rmSync(mp.unixSocket, { force: true });
+    else if (!existsSync(posix.dirname(mp.unixSocket))) {
+      log.warning(`${mp.id}: ${posix.dirname(mp.unixSocket)} does not exist, so bmcweb cannot listen on ${mp.unixSocket} (the layer's tmpfiles.d line makes /run/virtual-media-proxy)`);
+    }
   }
   for (const entry of safeList(roots.run)) {
     if (entry.endsWith('.nbdkit.pid') || entry.endsWith('.cred')) rmSync(posix.join(roots.run, entry), { force: true });
