@@ -11,10 +11,13 @@
 #   config/virtual-media.json, package.json, LICENSE
 # and writes <tarball>.sha256 next to it.
 #
-# Usage: scripts/release/make-release.sh [--out DIR] [--pin]
-#   --out DIR  where the tarball goes (default: the repository root)
+# Usage: scripts/release/make-release.sh [--out DIR] [--pin] [--help]
+#   --out DIR  where the tarball goes (default: release/ in the repository,
+#              where the layer's recipes look for it: VIRTUAL_MEDIA_RELEASE_DIR)
 #   --pin      also write the tarball's sha256 into the recipes'
-#              virtual-media-release.inc (do this when publishing a release)
+#              virtual-media-release.inc (VIRTUAL_MEDIA_RELEASE_SHA256), the
+#              checksum bitbake checks a published (https) tarball against;
+#              do this for the tarball you publish, and commit the change
 #
 # Inputs (override with environment variables):
 #   VM_DAEMON_ENTRY  daemon entry point (default: first of daemon/src/main.ts,
@@ -23,17 +26,23 @@
 #   VM_CONFIG        default config (default: first of config/virtual-media.json,
 #                    daemon/config/virtual-media.json)
 #   VM_LICENSE       license file shipped as package/LICENSE (default: LICENSE)
+#   VM_RELEASE_INC   the .inc --pin writes (default: the layer's
+#                    recipes-bmc/virtual-media/virtual-media-release.inc)
 # Works offline: everything comes from the checkout and its node_modules.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
 
-out=$root
+out=$root/release
 pin=0
 while [ $# -gt 0 ]; do
     case "$1" in
         --out) out=$2; shift 2 ;;
         --pin) pin=1; shift ;;
+        --help)
+            echo "usage: scripts/release/make-release.sh [--out DIR] [--pin]"
+            echo "default output directory: $out"
+            exit 0 ;;
         *) echo "make-release.sh: unknown argument $1" >&2; exit 2 ;;
     esac
 done
@@ -65,6 +74,11 @@ config=${VM_CONFIG:-$(first_existing config/virtual-media.json daemon/config/vir
 [ -n "$config" ] && [ -f "$config" ] ||
     fail "no default config (looked for config/virtual-media.json, daemon/config/virtual-media.json; set VM_CONFIG)"
 license=${VM_LICENSE:-LICENSE}
+inc=${VM_RELEASE_INC:-meta-virtual-media/recipes-bmc/virtual-media/virtual-media-release.inc}
+if [ "$pin" = 1 ]; then
+    grep -q '^VIRTUAL_MEDIA_RELEASE_SHA256 = "[0-9a-f]*"$' "$inc" ||
+        fail "--pin: $inc has no VIRTUAL_MEDIA_RELEASE_SHA256 = \"...\" line to write the sha256 into"
+fi
 [ -f "$license" ] || fail "no $license file (the project's license text, shipped as package/LICENSE)"
 
 version=$(node -p "require('./package.json').version")
@@ -166,8 +180,7 @@ sha=$(sha256sum "$tarball" | cut -d' ' -f1)
 echo "$sha  $(basename "$tarball")" > "$tarball.sha256"
 
 if [ "$pin" = 1 ]; then
-    inc=meta-virtual-media/recipes-bmc/virtual-media/virtual-media-release.inc
-    sed -i -E "s/^SRC_URI\[sha256sum\] = \"[0-9a-f]*\"/SRC_URI[sha256sum] = \"$sha\"/" "$inc"
+    sed -i -E "s/^VIRTUAL_MEDIA_RELEASE_SHA256 = \"[0-9a-f]*\"$/VIRTUAL_MEDIA_RELEASE_SHA256 = \"$sha\"/" "$inc"
     echo "pinned $sha in $inc"
 fi
 echo "$tarball"

@@ -10,6 +10,7 @@ import { RecipeVars, assignments, logicalLines, recipeWithIncludes } from './sup
 import {
   appendProblems,
   kernelConfigProblems,
+  placeholderAddressProblems,
   missingFileUris,
   networkProblems,
   patchProblems,
@@ -86,6 +87,14 @@ describe('layer: structure (yocto-check-layer rules)', () => {
       assert.match(readme, /bitbake-layers add-layer/);
       assert.match(readme, /scarthgap/);
       assert.match(readme, /32 MiB/);
+    });
+
+    it('a placeholder address (reserved domain) is never passed off as a real maintainer', () => {
+      for (const doc of ['README.md', 'SECURITY.md']) assert.deepEqual(placeholderAddressProblems(doc, read(join(layerDir, doc))), []);
+      assert.equal(placeholderAddressProblems('x', 'Maintainer: Team <team@users.noreply.h-seed-1.example>\n').length, 1);
+      assert.equal(placeholderAddressProblems('x', 'Maintainer: Team <team@example.com>\n').length, 1);
+      assert.deepEqual(placeholderAddressProblems('x', 'Maintainer: not assigned yet <unassigned@maintainer.invalid>\n'), []);
+      assert.deepEqual(placeholderAddressProblems('x', 'Maintainer: Jane <jane@lists.openembedded.org>\n'), []);
     });
 
     it('SECURITY.md says how to report a vulnerability, with an address', () => {
@@ -167,8 +176,9 @@ describe('layer: structure (yocto-check-layer rules)', () => {
         assert.match(read(recipe), /\$\{VIRTUAL_MEDIA_RELEASE_URI\}/, `${rel(recipe)} fetches the release tarball`);
       }
       const release = read(join(layerDir, 'recipes-bmc/virtual-media/virtual-media-release.inc'));
-      assert.match(release, /meta-virtual-media-\$\{PV\}\.tgz"$/m);
-      assert.match(release, /^SRC_URI\[sha256sum\] = "[0-9a-f]{64}"$/m);
+      assert.match(release, /^VIRTUAL_MEDIA_RELEASE_URI \?\?= "file:\/\/meta-virtual-media-\$\{PV\}\.tgz"$/m);
+      assert.match(release, /^VIRTUAL_MEDIA_RELEASE_SHA256 = "(?:[0-9a-f]{64})?"$/m, 'empty, or pinned by make-release.sh --pin');
+      assert.match(release, /^SRC_URI\[sha256sum\] = "\$\{VIRTUAL_MEDIA_RELEASE_SHA256\}"$/m);
       assert.match(release, /^S = "\$\{UNPACKDIR\}\/package"$/m);
     });
   });

@@ -14,6 +14,18 @@ export function readmeProblems(text: string): string[] {
   return problems;
 }
 
+/**
+ * A made-up address must not pass for a real one: an address in a reserved
+ * domain (RFC 2606/6761: .invalid, .example, .test, .localhost, example.com)
+ * is only acceptable next to the plain statement that no maintainer is
+ * assigned.
+ */
+export function placeholderAddressProblems(name: string, text: string): string[] {
+  const reserved = [...text.matchAll(/[\w.+-]+@([\w-]+(?:\.[\w-]+)+)/g)].map((m) => m[0]).filter((a) => /(\.(invalid|example|test|localhost)|(^|[@.])example\.(com|net|org))$/i.test(a));
+  if (reserved.length === 0 || /not\s+assigned|no\s+maintainer\s+is\s+assigned/i.test(text)) return [];
+  return [`${name}: ${reserved.join(', ')} is a placeholder address, but the text does not say that no maintainer is assigned`];
+}
+
 const upstreamStatuses = ['Pending', 'Submitted', 'Accepted', 'Backport', 'Denied', 'Inappropriate', 'Inactive-Upstream'];
 
 /** OE patch rule: an Upstream-Status: line with a known value, in the patch header. */

@@ -21,13 +21,13 @@ export interface ReleaseResult {
   output: string;
 }
 
-export async function makeRelease(outDir: string, env: Record<string, string> = {}): Promise<ReleaseResult> {
+export async function makeRelease(outDir: string, env: Record<string, string> = {}, args: string[] = []): Promise<ReleaseResult> {
   // Only the overrides asked for: a stray VM_* in the caller's environment
   // must not turn the real release into something else.
   const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VM_')));
   // Offline, as the tests must be: the script only uses the checkout and node_modules.
   requireCommand('unshare', 'util-linux');
-  const child = spawn('unshare', ['--net', 'bash', releaseScript, '--out', outDir], {
+  const child = spawn('unshare', ['--net', 'bash', releaseScript, '--out', outDir, ...args], {
     cwd: repoRoot,
     env: { ...base, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
