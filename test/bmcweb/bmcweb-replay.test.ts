@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { Harness, ROOT } from '../daemon/support/harness.js';
 import { diskImage } from '../daemon/support/images.js';
 import { alive } from '../daemon/support/process-alive.js';
+import { eventually } from '../daemon/support/daemon-process.js';
 import { makePki, startImageServer, type ImageServer, type Pki } from '../daemon/support/tls-server.js';
 import { BmcwebReplay } from './replay.js';
 
@@ -160,6 +161,7 @@ describe('bmcweb replay (python3-dbus): discovery, InsertMedia, EjectMedia', fun
     }
     assert.deepEqual(seen['mount-bad-url'], { 'xyz.openbmc_project.Common.Error.InvalidArgument': 20 });
     await bmcweb.ok('walk'); // a round trip after the signals: they have been dispatched
-    assert.equal(fds(), before, `fds after ${kinds.length * 20} messages with an fd each: ${JSON.stringify(seen)}`);
+    // Polled briefly: the daemon may hold an unrelated descriptor for a moment.
+    await eventually(`fds back at ${before} after ${kinds.length * 20} messages with an fd each (now ${fds()}): ${JSON.stringify(seen)}`, () => fds() <= before, 5000);
   });
 });

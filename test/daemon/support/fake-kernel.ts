@@ -64,6 +64,8 @@ export class FakeKernel {
     writeFileSync(join(this.lunDir(id), 'stats'), `read_commands ${read}\nwrite_commands ${write}\nbytes_read ${read * 4096}\nbytes_written ${write * 4096}\nio_errors 0\nfuture_counter 7\n`);
   }
   remove(): void {
-    rmSync(this.root, { recursive: true, force: true });
+    // A fake nbd-client whose server just went away may still be writing its
+    // log in dev/ while the tree goes: retry instead of failing on ENOTEMPTY.
+    rmSync(this.root, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   }
 }
