@@ -1,7 +1,7 @@
 // Turns a YAML root into generated files: typed bindings for every loaded
 // interface and errors file, plus docs and introspection XML. Pure: returns
 // the files; writing and checking them is the caller's business.
-import type { Diagnostic } from './model.js';
+import type { Diagnostic, ErrorsFileDef, InterfaceDef } from './model.js';
 import { loadCorpus } from './parse/index.js';
 import { emitClient } from './emit/client.js';
 import { emitCommon } from './emit/common.js';
@@ -42,10 +42,12 @@ export function generate(options: GenerateOptions): GenerateResult {
   if (diagnostics.length > 0) return { files: [], diagnostics };
   const emit = { abi: options.abi ?? 'lp64', runtime: options.runtime ?? DEFAULT_RUNTIME };
   const files: GeneratedFile[] = [];
-  const errorModules = new Set(corpus.errorFiles.keys());
+  // The whole root brings all its errors files; a subset of interfaces only
+  // the errors files those interfaces declare errors from.
+  const errorModules = options.interfaces ? referencedErrorModules([...corpus.interfaces.values()], corpus.errorFiles) : new Set(corpus.errorFiles.keys());
   const problems: Diagnostic[] = [];
 
-  for (const errors of [...corpus.errorFiles.values()].sort((a, b) => a.namespace.localeCompare(b.namespace))) {
+  for (const errors of [...corpus.errorFiles.values()].filter((e) => errorModules.has(e.namespace)).sort((a, b) => a.namespace.localeCompare(b.namespace))) {
     files.push({ target: 'code', path: moduleFile(errors.namespace, 'error'), content: emitErrors(errors, emit) });
   }
   for (const iface of [...corpus.interfaces.values()].sort((a, b) => a.name.localeCompare(b.name))) {
@@ -62,4 +64,15 @@ export function generate(options: GenerateOptions): GenerateResult {
     }
   }
   return problems.length ? { files: [], diagnostics: problems } : { files, diagnostics: [] };
+}
+
+/** The errors files (namespaces) that define errors the interfaces' methods and properties declare. */
+export function referencedErrorModules(interfaces: readonly InterfaceDef[], errorFiles: ReadonlyMap<string, ErrorsFileDef>): Set<string> {
+  const declared = interfaces.flatMap((i) => [...i.methods.flatMap((m) => m.errors), ...i.properties.flatMap((p) => p.errors)]);
+  const modules = new Set<string>();
+  for (const name of declared) {
+    const namespace = name.slice(0, name.lastIndexOf('.Error.'));
+    if (errorFiles.has(namespace)) modules.add(namespace);
+  }
+  return modules;
 }

@@ -2,6 +2,7 @@
 // the code.
 import type { Arg, DefaultValue, InterfaceDef } from '../model.js';
 import { dbusSignature, typeText, type Abi } from './type-mapping.js';
+import { GENERATED_COMMENT } from './context.js';
 
 const cell = (s: string) => s.trim().replace(/\s+/g, ' ').replace(/\|/g, '\\|');
 
@@ -16,7 +17,7 @@ function defaultText(d: DefaultValue): string {
 }
 
 export function emitDocs(iface: InterfaceDef, abi: Abi): string {
-  const out: string[] = [`# ${iface.name}`, '', iface.description.trim(), ''];
+  const out: string[] = [GENERATED_COMMENT(`${iface.name.split('.').join('/')}.interface.yaml`), '', `# ${iface.name}`, '', iface.description.trim(), ''];
   if (iface.serviceNames.length) {
     out.push('Service names: ' + iface.serviceNames.map((s) => `\`${s.value}\` (${s.kind})`).join(', '), '');
   }

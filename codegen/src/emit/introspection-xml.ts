@@ -3,6 +3,7 @@
 import type { InterfaceDef, PropertyDef } from '../model.js';
 import { dbusSignature, type Abi } from './type-mapping.js';
 import { emitsOf } from './common.js';
+import { GENERATED_COMMENT } from './context.js';
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/"/g, '&quot;');
 const note = (name: string, value: string) => `      <annotation name="${name}" value="${value}"/>`;
@@ -20,6 +21,7 @@ export function emitIntrospection(iface: InterfaceDef, abi: Abi): string {
   const out = [
     '<!DOCTYPE node PUBLIC "-//freedesktop//DTD D-BUS Object Introspection 1.0//EN"',
     ' "http://www.freedesktop.org/standards/dbus/1.0/introspect.dtd">',
+    GENERATED_COMMENT(`${iface.name.split('.').join('/')}.interface.yaml`),
     '<node>',
     `  <interface name="${iface.name}">`,
   ];

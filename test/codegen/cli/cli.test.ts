@@ -43,6 +43,15 @@ describe('pdi-tsgen command line', function () {
       }
     });
 
+    it('--version (and -v) prints the version of the pdi-tsgen package and exits 0', async () => {
+      const version = JSON.parse(readFileSync(join(repoRoot, 'codegen', 'package.json'), 'utf8')).version as string;
+      for (const flag of ['--version', '-v']) {
+        const r = await runCli([flag], { viaBin: true });
+        assert.equal(r.code, 0, r.stderr);
+        assert.equal(r.stdout, `pdi-tsgen ${version}\n`);
+      }
+    });
+
     it('no command prints the usage and exits 2', async () => {
       const r = await runCli([]);
       assert.equal(r.code, 2);
@@ -178,11 +187,11 @@ describe('pdi-tsgen command line', function () {
       assert.equal(r.code, 0, `test/codegen/generated is stale; regenerate it:\n${r.stderr}`);
     });
 
-    it('--check fails and names the file after a generated file is edited, removed, or a stray file appears; generate repairs all', async () => {
+    it('--check --prune fails and names the file after a generated file is edited, removed, or a stale generated file appears; generate --prune repairs all', async () => {
       const dir = scratchDir('test-codegen-cli/check');
       const out = join(dir, 'bindings');
       const docs = join(dir, 'docs');
-      const args = ['--root', 'interfaces', '--out', out, '--docs', docs, '--runtime', './codegen/runtime/index.ts'];
+      const args = ['--prune', '--root', 'interfaces', '--out', out, '--docs', docs, '--runtime', './codegen/runtime/index.ts'];
       const first = await runCli(['generate', ...args]);
       assert.equal(first.code, 0, first.stderr);
       const generated = listFiles(dir);
@@ -197,7 +206,7 @@ describe('pdi-tsgen command line', function () {
       const stray = join(out, 'xyz/openbmc_project/VirtualMedia/Gone/client.ts');
       cpSync(edited, stray);
       const strayDoc = join(docs, 'xyz.openbmc_project.VirtualMedia.Gone.md');
-      writeFileSync(strayDoc, '# gone\n');
+      writeFileSync(strayDoc, `${readFileSync(join(docs, 'xyz.openbmc_project.VirtualMedia.Legacy.md'), 'utf8').split('\n')[0]}\n# gone\n`);
       const before = new Map(generated.map((p) => [p, existsSync(join(dir, p)) ? readFileSync(join(dir, p), 'utf8') : undefined]));
 
       const dirty = await runCli(['generate', '--check', ...args]);
@@ -278,6 +287,90 @@ describe('pdi-tsgen command line', function () {
       assert.equal(r.code, 1);
       assert.match(r.stderr, /xyz\.openbmc_project\.No\.Such/);
       noCrash(r.stderr);
+    });
+  });
+
+  describe('generate into a source tree', () => {
+    const legacy = 'xyz.openbmc_project.VirtualMedia.Legacy';
+    const stats = 'xyz.openbmc_project.VirtualMedia.Stats';
+    const legacyFiles = ['xyz/openbmc_project/VirtualMedia/Legacy/client.ts', 'xyz/openbmc_project/VirtualMedia/Legacy/common.ts', 'xyz/openbmc_project/VirtualMedia/Legacy/server.ts'];
+
+    it("the user's own files in --out and --docs survive generate and generate --prune, even next to generated ones", async () => {
+      const dir = scratchDir('test-codegen-cli/user-files');
+      const own: Record<string, string> = {
+        'src/index.ts': "export * from './xyz/openbmc_project/VirtualMedia/Legacy/client.js';\n",
+        'src/xyz/openbmc_project/VirtualMedia/Legacy/extra.ts': 'export const mine = 1;\n',
+        'src/xyz/openbmc_project/VirtualMedia/Gone/client.ts': '// an old hand-written file named like a generated one\n',
+        'docs/README.md': '# my docs\n',
+        'docs/xyz.openbmc_project.VirtualMedia.Gone.xml': '<node/>\n',
+      };
+      for (const [p, content] of Object.entries(own)) {
+        mkdirSync(join(dir, p, '..'), { recursive: true });
+        writeFileSync(join(dir, p), content);
+      }
+      for (const prune of [[], ['--prune']]) {
+        const r = await runCli(['generate', ...prune, '--root', 'interfaces', '--out', join(dir, 'src'), '--docs', join(dir, 'docs'), '--runtime', runtimeEntry]);
+        assert.equal(r.code, 0, r.stderr);
+        for (const [p, content] of Object.entries(own)) assert.equal(readFileSync(join(dir, p), 'utf8'), content, `${p} kept (${prune.join(' ') || 'no --prune'})`);
+      }
+      assert.ok(existsSync(join(dir, 'src', legacyFiles[0]!)));
+    });
+
+    it('a file of the user at a path the generator wants stops the run before anything is written, naming it; exit 1', async () => {
+      const dir = scratchDir('test-codegen-cli/in-the-way');
+      const mine = join(dir, 'xyz/openbmc_project/VirtualMedia/Legacy/client.ts');
+      mkdirSync(join(mine, '..'), { recursive: true });
+      writeFileSync(mine, 'export const handWritten = true;\n');
+      const r = await runCli(['generate', '--root', 'interfaces', '--out', dir, '--runtime', runtimeEntry]);
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, new RegExp(`not overwriting .*Legacy/client\\.ts: it was not written by pdi-tsgen`));
+      noCrash(r.stderr);
+      assert.equal(readFileSync(mine, 'utf8'), 'export const handWritten = true;\n');
+      assert.deepEqual(listFiles(dir), ['xyz/openbmc_project/VirtualMedia/Legacy/client.ts'], 'nothing else written');
+    });
+
+    it('one interface at a time accumulates in a folder; --prune keeps only what this run generates', async () => {
+      const dir = scratchDir('test-codegen-cli/incremental');
+      const common = ['--root', 'interfaces', '--out', dir, '--runtime', runtimeEntry];
+      assert.equal((await runCli(['generate', legacy, ...common])).code, 0);
+      const second = await runCli(['generate', stats, ...common]);
+      assert.equal(second.code, 0, second.stderr);
+      assert.doesNotMatch(second.stdout, /removed/);
+      const files = listFiles(dir);
+      for (const f of legacyFiles) assert.ok(files.includes(f), `${f} from the first run kept`);
+      assert.ok(files.includes('xyz/openbmc_project/VirtualMedia/Stats/common.ts'));
+      const check = await runCli(['generate', '--check', stats, ...common]);
+      assert.equal(check.code, 0, `without --prune, --check does not count other generated files: ${check.stderr}`);
+      const checkPrune = await runCli(['generate', '--check', '--prune', stats, ...common]);
+      assert.equal(checkPrune.code, 1);
+      assert.match(checkPrune.stderr, /not generated any more: .*Legacy\/client\.ts/);
+      const pruned = await runCli(['generate', '--prune', stats, ...common]);
+      assert.equal(pruned.code, 0, pruned.stderr);
+      assert.match(pruned.stdout, /, 0 written, 4 stale removed/, 'Legacy and the VirtualMedia errors only Legacy used');
+      assert.deepEqual(listFiles(dir), ['xyz/openbmc_project/Common/error.ts', 'xyz/openbmc_project/VirtualMedia/Stats/client.ts', 'xyz/openbmc_project/VirtualMedia/Stats/common.ts', 'xyz/openbmc_project/VirtualMedia/Stats/server.ts']);
+    });
+
+    it('named interfaces bring only the errors files they declare errors from (the whole root brings all)', async () => {
+      const errorFiles = (dir: string) => listFiles(dir).filter((p) => p.endsWith('/error.ts'));
+      const one = scratchDir('test-codegen-cli/errors-one');
+      assert.equal((await runCli(['generate', stats, '--root', 'interfaces', '--out', one, '--runtime', runtimeEntry])).code, 0);
+      assert.deepEqual(errorFiles(one), ['xyz/openbmc_project/Common/error.ts'], `${stats} declares Common errors only`);
+      const two = scratchDir('test-codegen-cli/errors-legacy');
+      assert.equal((await runCli(['generate', legacy, '--root', 'interfaces', '--out', two, '--runtime', runtimeEntry])).code, 0);
+      assert.deepEqual(errorFiles(two), ['xyz/openbmc_project/Common/error.ts', 'xyz/openbmc_project/VirtualMedia/error.ts']);
+      const { code, output } = await typeCheck(two);
+      assert.equal(code, 0, output);
+
+      // From the corpus: one interface that declares errors of one namespace, not all 39 files.
+      const wanted = [...corpus.interfaces.values()].find((i) => i.methods.some((m) => m.errors.length) && new Set(i.methods.flatMap((m) => m.errors).map((e) => e.slice(0, e.lastIndexOf('.Error.')))).size === 1)!;
+      const namespace = wanted.methods.flatMap((m) => m.errors)[0]!.split('.Error.')[0]!;
+      const three = scratchDir('test-codegen-cli/errors-corpus');
+      const r = await runCli(['generate', wanted.name, '--root', requireCorpus(), '--out', three, '--runtime', runtimeEntry]);
+      assert.equal(r.code, 0, r.stderr);
+      const closure = listFiles(three).filter((p) => p.endsWith('/common.ts')).map((p) => corpus.interfaces.get(p.split('/').slice(0, -1).join('.'))!);
+      const declared = new Set(closure.flatMap((i) => [...i.methods.flatMap((m) => m.errors), ...i.properties.flatMap((p) => p.errors)]).map((e) => e.split('.Error.')[0]!).filter((n) => corpus.errorFiles.has(n)));
+      assert.ok(declared.has(namespace));
+      assert.deepEqual(errorFiles(three), [...declared].sort().map((n) => `${n.split('.').join('/')}/error.ts`), `${wanted.name}: only the errors files it uses`);
     });
   });
 

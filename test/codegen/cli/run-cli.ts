@@ -6,7 +6,7 @@ import { repoRoot } from '../corpus/corpus-helpers.js';
 
 export const cliPath = join(repoRoot, 'codegen', 'src', 'cli.ts');
 /** The installed command (package.json "bin"): runs dist/ when built, else the sources through tsx. */
-export const binPath = join(repoRoot, 'bin', 'pdi-tsgen.js');
+export const binPath = join(repoRoot, 'codegen', 'bin', 'pdi-tsgen.js');
 
 export interface CliResult {
   code: number | null;
