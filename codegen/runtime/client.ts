@@ -34,7 +34,17 @@ function prepare(spec: InterfaceSpec): Map<string, PreparedMethod> {
   return map;
 }
 
-export class ClientInterface<Props extends object = Record<string, unknown>> {
+/**
+ * Base of every generated client. `Props` are the property types a client
+ * writes (known enum values only); `Received` what it reads (enum values the
+ * YAML does not know arrive as UnknownEnumValue); `Writable` the names of the
+ * properties the YAML lets clients Set (not const, not readonly).
+ */
+export class ClientInterface<
+  Props extends object = Record<string, unknown>,
+  Received extends { [K in keyof Props]: unknown } = Props,
+  Writable extends keyof Props & string = keyof Props & string,
+> {
   constructor(
     readonly $spec: InterfaceSpec,
     readonly connection: Connection,
@@ -64,33 +74,33 @@ export class ClientInterface<Props extends object = Record<string, unknown>> {
       closeFds(fdsOfReply(reply));
       throw new DBusError(StandardError.InvalidArgs, `${where} replied with signature '${reply.signature}', expected '${p.outSignature}'`);
     }
-    const values = decodeArgs(p.outCodecs, reply.body as unknown[]);
+    const values = decodeArgs(p.outCodecs, reply.body as unknown[], 'keep');
     return values.length === 1 ? values[0] : values;
   }
 
   /** Reads one property. */
-  async get<K extends keyof Props & string>(name: K, options: CallOptions = {}): Promise<Props[K]> {
+  async get<K extends keyof Props & string>(name: K, options: CallOptions = {}): Promise<Received[K]> {
     const p = this.#property(name);
     const reply = await this.#properties('Get', 'ss', [this.$spec.name, name], options);
     const v = reply.body[0] as Variant;
-    return this.#decodeProperty(p, v) as Props[K];
+    return this.#decodeProperty(p, v) as Received[K];
   }
 
-  /** Writes one property (only properties the YAML makes writable). */
-  async set<K extends keyof Props & string>(name: K, value: Props[K], options: CallOptions = {}): Promise<void> {
+  /** Writes one property (only properties the YAML makes writable: the others are not accepted by the type). */
+  async set<K extends Writable>(name: K, value: Props[K], options: CallOptions = {}): Promise<void> {
     const p = this.#property(name);
     const wire = new Variant(p.codec.signature, p.codec.toWire(value, `${this.$spec.name}.${name}`));
     await this.#properties('Set', 'ssv', [this.$spec.name, name, wire], options);
   }
 
   /** Reads every property the service lists (explicit ones are left out, as with GetAll). */
-  async getAll(options: CallOptions = {}): Promise<Partial<Props>> {
+  async getAll(options: CallOptions = {}): Promise<Partial<Received>> {
     const reply = await this.#properties('GetAll', 's', [this.$spec.name], options);
     return this.decodeProperties(reply.body[0] as Record<string, Variant>);
   }
 
   /** Typed PropertiesChanged for this interface on this object. */
-  async onPropertiesChanged(handler: (changed: Partial<Props>, invalidated: (keyof Props & string)[]) => void): Promise<Subscription> {
+  async onPropertiesChanged(handler: (changed: Partial<Received>, invalidated: (keyof Props & string)[]) => void): Promise<Subscription> {
     return this.connection.subscribe({ sender: this.service, path: this.path, interface: PROPERTIES, member: 'PropertiesChanged' }, (msg) => {
       const [iface, changed, invalidated] = msg.body as [string, Record<string, Variant>, string[]];
       if (iface !== this.$spec.name) return;
@@ -104,25 +114,36 @@ export class ClientInterface<Props extends object = Record<string, unknown>> {
     const codecs = s.args.map((a) => a.codec);
     return this.connection.subscribe({ sender: this.service, path: this.path, interface: this.$spec.name, member: name }, (msg) => {
       if ((msg.signature ?? '') !== signatureOf(s.args)) return;
-      handler(...decodeArgs(codecs, msg.body as unknown[]));
+      handler(...decodeArgs(codecs, msg.body as unknown[], 'keep'));
     });
   }
 
-  /** Decodes a wire property map (from GetAll, PropertiesChanged, GetManagedObjects). Unknown names are dropped. */
-  decodeProperties(wire: Record<string, Variant>): Partial<Props> {
+  /**
+   * Decodes a wire property map (from GetAll, PropertiesChanged,
+   * GetManagedObjects). Names the YAML does not know are dropped; enum values
+   * it does not know arrive as UnknownEnumValue. A property whose value does
+   * not decode at all (another D-Bus type than the YAML's) is left out with a
+   * process warning naming it: the other properties still arrive.
+   */
+  decodeProperties(wire: Record<string, Variant>): Partial<Received> {
     const out: Record<string, unknown> = {};
     for (const [name, v] of Object.entries(wire)) {
       const p = this.$spec.properties.find((q) => q.name === name);
-      if (p) out[name] = this.#decodeProperty(p, v);
+      if (!p) continue;
+      try {
+        out[name] = this.#decodeProperty(p, v);
+      } catch (e) {
+        process.emitWarning(`${this.service} ${this.path}: ${(e as Error).message}; property left out`);
+      }
     }
-    return out as Partial<Props>;
+    return out as Partial<Received>;
   }
 
   #decodeProperty(p: PropertySpec, v: Variant): unknown {
     if (v.signature !== p.codec.signature) {
       throw new DBusError(StandardError.InvalidArgs, `${this.$spec.name}.${p.name} has type '${v.signature}', expected '${p.codec.signature}'`);
     }
-    return p.codec.fromWire(v.value);
+    return p.codec.fromWire(v.value, 'keep');
   }
 
   async #properties(member: string, signature: string, body: unknown[], options: CallOptions) {

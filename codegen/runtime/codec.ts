@@ -9,8 +9,52 @@ export interface Codec<T, W = unknown> {
   readonly signature: string;
   /** Typed value → wire value; throws TypeError naming `where` when `value` does not fit. */
   toWire(value: T, where: string): W;
-  /** Wire value → typed value; throws a DBusError for values D-Bus typing cannot rule out (enums, variants). */
-  fromWire(wire: W): T;
+  /**
+   * Wire value → typed value; throws a DBusError for values D-Bus typing
+   * cannot rule out (variants, and enum strings the YAML does not know unless
+   * `unknownEnums` is 'keep').
+   */
+  fromWire(wire: W, unknownEnums?: UnknownEnums): T;
+}
+
+/**
+ * What decoding does with an enum string the YAML does not know. 'reject'
+ * (servers decoding what callers send, as sdbusplus): the error
+ * xyz.openbmc_project.sdbusplus.Error.InvalidEnumString. 'keep' (clients
+ * decoding what a service sends, which may be newer than their YAML): the
+ * value arrives as an UnknownEnumValue and nothing else is lost.
+ */
+export type UnknownEnums = 'reject' | 'keep';
+
+/**
+ * An enum value the YAML this code was generated from does not know, as a
+ * client received it (a newer service added it). Enum-typed values a client
+ * receives are `KnownValue | UnknownEnumValue`: compare with the known names
+ * as usual, and test `v instanceof UnknownEnumValue` (or isUnknownEnumValue)
+ * for the rest. `wire` is the string as sent, e.g.
+ * 'xyz.openbmc_project.State.Host.HostState.Standby'.
+ */
+export class UnknownEnumValue {
+  constructor(
+    /** The enum's full name, e.g. `xyz.openbmc_project.State.Host.HostState`. */
+    readonly enumName: string,
+    /** The string on the wire. */
+    readonly wire: string,
+  ) {}
+  /** The value's name after the enum's prefix (or the whole wire string when it has another prefix). */
+  get name(): string {
+    return this.wire.startsWith(`${this.enumName}.`) ? this.wire.slice(this.enumName.length + 1) : this.wire;
+  }
+  toString(): string {
+    return this.wire;
+  }
+  toJSON(): string {
+    return this.wire;
+  }
+}
+
+export function isUnknownEnumValue(value: unknown): value is UnknownEnumValue {
+  return value instanceof UnknownEnumValue;
 }
 
 export type TypeOf<C> = C extends Codec<infer T, unknown> ? T : never;
@@ -114,7 +158,7 @@ export function array<T>(element: Codec<T>): Codec<T[]> {
       if (!Array.isArray(value)) fail(where, `array of ${element.signature}`, value);
       return value.map((v, i) => element.toWire(v, `${where}[${i}]`));
     },
-    fromWire: (wire) => (wire as unknown[]).map((w) => element.fromWire(w)),
+    fromWire: (wire, unknownEnums) => (wire as unknown[]).map((w) => element.fromWire(w, unknownEnums)),
   };
 }
 
@@ -125,12 +169,12 @@ export function set<T>(element: Codec<T>): Codec<Set<T>> {
       if (!(value instanceof Set)) fail(where, `Set of ${element.signature}`, value);
       return [...value].map((v, i) => element.toWire(v, `${where}[${i}]`));
     },
-    fromWire: (wire) => new Set((wire as unknown[]).map((w) => element.fromWire(w))),
+    fromWire: (wire, unknownEnums) => new Set((wire as unknown[]).map((w) => element.fromWire(w, unknownEnums))),
   };
 }
 
 /** Dict keys travel as object keys through dbus-next: strings both ways. */
-function keyFromString<K>(key: Codec<K>, text: string): K {
+function keyFromString<K>(key: Codec<K>, text: string, unknownEnums: UnknownEnums | undefined): K {
   switch (key.signature) {
     case 'x':
     case 't':
@@ -146,7 +190,7 @@ function keyFromString<K>(key: Codec<K>, text: string): K {
     case 'd':
       return key.fromWire(Number(text));
     default:
-      return key.fromWire(text);
+      return key.fromWire(text, unknownEnums);
   }
 }
 
@@ -162,9 +206,9 @@ export function dict<K, V>(key: Codec<K>, value: Codec<V>): Codec<Map<K, V>> {
       }
       return wire;
     },
-    fromWire(wire) {
+    fromWire(wire, unknownEnums) {
       const map = new Map<K, V>();
-      for (const [k, v] of Object.entries(wire as Record<string, unknown>)) map.set(keyFromString(key, k), value.fromWire(v));
+      for (const [k, v] of Object.entries(wire as Record<string, unknown>)) map.set(keyFromString(key, k, unknownEnums), value.fromWire(v, unknownEnums));
       return map;
     },
   };
@@ -179,7 +223,7 @@ export function struct<Cs extends readonly Codec<any>[]>(...members: Cs): Codec<
       if (!Array.isArray(value) || value.length !== members.length) fail(where, `a tuple of ${members.length} (${this.signature})`, value);
       return members.map((m, i) => m.toWire(value[i], `${where}[${i}]`));
     },
-    fromWire: (wire) => members.map((m, i) => m.fromWire((wire as unknown[])[i])) as Tuple<Cs>,
+    fromWire: (wire, unknownEnums) => members.map((m, i) => m.fromWire((wire as unknown[])[i], unknownEnums)) as Tuple<Cs>,
   };
 }
 
@@ -204,10 +248,11 @@ export function enumeration<E extends string>(fullName: string, values: readonly
       if (!known.has(value)) fail(where, `one of ${fullName} {${values.join(', ')}}`, value);
       return prefix + value;
     },
-    fromWire(wire) {
+    fromWire(wire, unknownEnums) {
       const v = byWire.get(wire);
-      if (v === undefined) throw new InvalidEnumStringError(`'${String(wire).slice(0, 200)}' is not a value of ${fullName}`);
-      return v;
+      if (v !== undefined) return v;
+      if (unknownEnums === 'keep' && typeof wire === 'string') return new UnknownEnumValue(fullName, wire) as unknown as E;
+      throw new InvalidEnumStringError(`'${String(wire).slice(0, 200)}' is not a value of ${fullName}`);
     },
   };
 }
@@ -239,7 +284,7 @@ export function variant<const As extends readonly Alternative[]>(...alternatives
       if (!codec) fail(where, `{ type, value } with type one of ${[...byTag.keys()].join(', ')}`, value);
       return new Variant(codec.signature, codec.toWire(v!.value, `${where}.value`));
     },
-    fromWire(wire) {
+    fromWire(wire, unknownEnums) {
       const w = wire as Variant;
       const candidates = alternatives.filter(([, c]) => c.signature === w.signature);
       const enums = candidates.filter(([, c]) => isEnumCodec(c));
@@ -247,8 +292,8 @@ export function variant<const As extends readonly Alternative[]>(...alternatives
         if ((codec as EnumCodec<string>).accepts(w.value as string)) return { type: tag, value: codec.fromWire(w.value) } as VariantOf<As>;
       }
       const plain = candidates.find(([, c]) => !isEnumCodec(c));
-      if (plain) return { type: plain[0], value: plain[1].fromWire(w.value) } as VariantOf<As>;
-      if (enums.length > 0) return { type: enums[0]![0], value: enums[0]![1].fromWire(w.value) } as VariantOf<As>;
+      if (plain) return { type: plain[0], value: plain[1].fromWire(w.value, unknownEnums) } as VariantOf<As>;
+      if (enums.length > 0) return { type: enums[0]![0], value: enums[0]![1].fromWire(w.value, unknownEnums) } as VariantOf<As>;
       throw new DBusError(StandardError.InvalidArgs, `variant holds type '${w.signature}', expected one of ${sigs.join(', ')}`);
     },
   };
@@ -268,6 +313,6 @@ export function encodeArgs(codecs: readonly Codec<any>[], names: readonly string
   return out;
 }
 
-export function decodeArgs(codecs: readonly Codec<any>[], body: readonly unknown[]): unknown[] {
-  return codecs.map((c, i) => c.fromWire(body[i]));
+export function decodeArgs(codecs: readonly Codec<any>[], body: readonly unknown[], unknownEnums?: UnknownEnums): unknown[] {
+  return codecs.map((c, i) => c.fromWire(body[i], unknownEnums));
 }

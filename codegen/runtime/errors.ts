@@ -60,10 +60,11 @@ export function registerErrors(...classes: ErrorClass[]): void {
 }
 registerErrors(InvalidEnumStringError, InternalFailureError);
 
-/** The typed class for an error received from the bus, or the plain DBusError. */
+/** The typed class for an error received from the bus (a real instance of it), or the plain DBusError. */
 export function reviveError(err: DBusError): DBusError {
   const cls = registry.get(err.type);
-  if (!cls || err instanceof cls) return err;
+  // Not `err instanceof cls`: that holds for any error of the same name (Symbol.hasInstance).
+  if (!cls || Object.prototype.isPrototypeOf.call(cls.prototype, err)) return err;
   const typed = new cls(err.text);
   (typed as { reply?: unknown }).reply = (err as { reply?: unknown }).reply;
   return typed;

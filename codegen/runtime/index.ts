@@ -2,7 +2,7 @@
 export * from './codec.js';
 export { Connection, type ConnectOptions, type CallRequest, type SignalMatch, type Subscription } from './connection.js';
 export { ServerInterface, configureServer, addMethodOverload, type CallContext, type ServerOptions } from './server.js';
-export { ObjectServer } from './object-server.js';
+export { ObjectServer, type ServedInterface } from './object-server.js';
 export { ClientInterface, type CallOptions } from './client.js';
 export { getManagedObjects, type ManagedObjects } from './managed-objects.js';
 export {

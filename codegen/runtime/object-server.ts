@@ -67,6 +67,17 @@ function isBelow(path: string, manager: string): boolean {
   return manager === '/' ? path !== '/' : path.startsWith(manager + '/');
 }
 
+/**
+ * What ObjectServer.add takes: an instance of a generated server class. Typed
+ * structurally, so that a class overriding onPropertySet with its own
+ * property types (generic or not) is still accepted.
+ */
+export interface ServedInterface {
+  readonly $spec: InterfaceSpec;
+  flushPropertiesChanged(): void;
+  onPropertySet(name: never, value: never): void | Promise<void>;
+}
+
 export class ObjectServer {
   readonly #objects = new Map<string, ServerInterface[]>();
   readonly #managers = new Map<string, ObjectManagerInterface>();
@@ -88,8 +99,9 @@ export class ObjectServer {
     this.connection.bus.export(path, manager);
   }
 
-  /** Exports `interfaces` at `path` and announces them with InterfacesAdded. */
-  add(path: string, ...interfaces: ServerInterface[]): void {
+  /** Exports `interfaces` (instances of generated server classes) at `path` and announces them with InterfacesAdded. */
+  add(path: string, ...servers: ServedInterface[]): void {
+    const interfaces = servers as unknown as ServerInterface[];
     const existing = this.#objects.get(path) ?? [];
     for (const iface of interfaces) {
       if (existing.some((e) => e.$spec.name === iface.$spec.name)) throw new Error(`${path} already has ${iface.$spec.name}`);

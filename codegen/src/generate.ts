@@ -10,6 +10,8 @@ import { emitErrors } from './emit/errors.js';
 import { emitIntrospection } from './emit/introspection-xml.js';
 import { moduleFile } from './emit/layout.js';
 import { emitServer } from './emit/server.js';
+import { emitIndexModules } from './emit/index-module.js';
+import { shortName } from './emit/layout.js';
 import type { RuntimeImport } from './emit/layout.js';
 import type { Abi } from './emit/type-mapping.js';
 
@@ -21,6 +23,8 @@ export interface GenerateOptions {
   runtime?: RuntimeImport;
   /** Also produce markdown and introspection XML (files under `docs/`). */
   docs?: boolean;
+  /** Modules an earlier run left in the output folder, listed in the namespace index modules too. */
+  alreadyGenerated?: { interfaces: Iterable<string>; errorNamespaces: Iterable<string> };
 }
 
 export interface GeneratedFile {
@@ -35,7 +39,8 @@ export interface GenerateResult {
   diagnostics: Diagnostic[];
 }
 
-export const DEFAULT_RUNTIME = { specifier: 'meta-virtual-media/runtime' } as const satisfies RuntimeImport;
+/** Generated code imports the runtime package by this name unless told otherwise (--runtime). */
+export const DEFAULT_RUNTIME = { specifier: 'openbmc-dbus-runtime' } as const satisfies RuntimeImport;
 
 export function generate(options: GenerateOptions): GenerateResult {
   const { corpus, diagnostics } = loadCorpus({ root: options.root, ...(options.interfaces ? { interfaces: options.interfaces } : {}) });
@@ -63,7 +68,18 @@ export function generate(options: GenerateOptions): GenerateResult {
       problems.push({ file: iface.file, line: 1, column: 1, message: (e as Error).message });
     }
   }
-  return problems.length ? { files: [], diagnostics: problems } : { files, diagnostics: [] };
+  if (problems.length) return { files: [], diagnostics: problems };
+  try {
+    const indexes = emitIndexModules({
+      interfaces: new Set([...corpus.interfaces.keys(), ...(options.alreadyGenerated?.interfaces ?? [])]),
+      errorNamespaces: new Set([...errorModules, ...(options.alreadyGenerated?.errorNamespaces ?? [])]),
+      exportedNames: new Map([...corpus.interfaces.values()].map((i) => [i.name, exportedNames(i)])),
+    });
+    for (const [path, content] of indexes) files.push({ target: 'code', path, content });
+  } catch (e) {
+    return { files: [], diagnostics: [{ file: options.root, line: 1, column: 1, message: (e as Error).message }] };
+  }
+  return { files, diagnostics: [] };
 }
 
 /** The errors files (namespaces) that define errors the interfaces' methods and properties declare. */
@@ -75,4 +91,14 @@ export function referencedErrorModules(interfaces: readonly InterfaceDef[], erro
     if (errorFiles.has(namespace)) modules.add(namespace);
   }
   return modules;
+}
+
+/** The names an interface's index module re-exports (common, client and server modules). */
+function exportedNames(i: InterfaceDef): Set<string> {
+  const short = shortName(i.name);
+  return new Set([
+    'interfaceName', 'PropertyNames', 'MethodNames', 'SignalNames', 'serviceNames', 'defaultService', 'paths', 'instancePath',
+    `${short}Properties`, `${short}ReceivedProperties`, `${short}WritableProperty`, `${short}Spec`, `${short}Client`, `${short}Server`,
+    ...i.enumerations.flatMap((e) => [e.name, `${e.name}Codec`]),
+  ]);
 }

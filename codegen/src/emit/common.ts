@@ -6,7 +6,7 @@ import type { Arg, Corpus, DefaultValue, InterfaceDef, PropertyDef, TypeNode } f
 import { allTypes, docText, enumsIn, findEnum, ForeignEnums, GENERATED_BANNER, runtimeImportFor, type EmitOptions } from './context.js';
 import { moduleFile, shortName } from './layout.js';
 import { printFile } from './printer.js';
-import { codecExpression, integerLimits, isBigIntType, tsType, variantTags, zeroValue, type Abi } from './type-mapping.js';
+import { codecExpression, integerLimits, isBigIntType, tsType, variantTags, zeroValue, type Abi, type EnumNamer } from './type-mapping.js';
 
 export function emitCommon(iface: InterfaceDef, corpus: Corpus, options: EmitOptions): string {
   const file = moduleFile(iface.name, 'common');
@@ -62,6 +62,24 @@ export function emitCommon(iface: InterfaceDef, corpus: Corpus, options: EmitOpt
     })),
   } as StatementStructures);
 
+  const received = receivedNamer(enums);
+  if (iface.properties.some((p) => enumsIn(p.type).length > 0)) {
+    statements.push({
+      kind: StructureKind.Interface,
+      isExported: true,
+      name: `${short}ReceivedProperties`,
+      docs: [`The ${iface.name} properties as a client receives them: an enum value this YAML does not know (a newer service) arrives as rt.UnknownEnumValue.`],
+      properties: iface.properties.map((p) => ({ name: p.name, type: tsType(p.type, options.abi, received), docs: [docText(p.description) || p.name] })),
+    } as StatementStructures);
+  } else {
+    statements.push(`/** The ${iface.name} properties as a client receives them (no enums: the same types). */\nexport type ${short}ReceivedProperties = ${short}Properties;`);
+  }
+  const writable = iface.properties.filter((p) => !p.flags.includes('const') && !p.flags.includes('readonly'));
+  statements.push(
+    `/** Properties a client may Set (neither const nor readonly in the YAML). */\nexport type ${short}WritableProperty = ${writable.length ? writable.map((p) => `'${p.name}'`).join(' | ') : 'never'};`,
+  );
+  statements.push(...serviceAndPaths(iface));
+
   statements.push(
     (w) => {
       w.writeLine(`/** Runtime description of ${iface.name}: signatures, flags and codecs. */`);
@@ -77,6 +95,37 @@ export function emitCommon(iface: InterfaceDef, corpus: Corpus, options: EmitOpt
     imports: [{ namespace: 'rt', specifier: runtimeImportFor(options, file) }, ...enums.imports().map((i) => ({ namespace: i.alias, specifier: i.specifier }))],
     statements,
   });
+}
+
+/** Names enum types as a client receives them: the known values or rt.UnknownEnumValue. */
+export function receivedNamer(enums: EnumNamer): EnumNamer {
+  return {
+    typeName: (i, n) => `${enums.typeName(i, n)} | rt.UnknownEnumValue`,
+    codecName: (i, n) => enums.codecName(i, n),
+  };
+}
+
+/** The YAML's `service_names:` and `paths:` as constants (only when it has them). */
+function serviceAndPaths(iface: InterfaceDef): StatementStructures[] {
+  const out: StatementStructures[] = [];
+  const q = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+  const key = (k: string) => (/^[A-Za-z_$][\w$]*$/.test(k) ? k : q(k));
+  if (iface.serviceNames.length) {
+    out.push(constant('serviceNames', `{ ${iface.serviceNames.map((n) => `${key(n.kind)}: ${q(n.value)}`).join(', ')} } as const`, 'Bus names the YAML declares for services implementing this interface (`service_names:`).'));
+    const fallback = iface.serviceNames.find((n) => n.kind === 'default');
+    if (fallback) out.push(constant('defaultService', q(fallback.value), 'The default bus name (`service_names: - default:`); clients use it when given no service.'));
+  }
+  if (iface.paths.length) {
+    const entry = (p: InterfaceDef['paths'][number]) => {
+      const fields = [`kind: '${p.kind}'`, ...(p.kind === 'named' ? [`name: ${q(p.name)}`] : []), `value: ${q(p.value)}`];
+      if (p.kind !== 'instance' && p.segments.length) fields.push(`segments: { ${p.segments.map((g) => `${key(g.name)}: ${q(g.value)}`).join(', ')} }`);
+      return `{ ${fields.join(', ')} }`;
+    };
+    out.push(constant('paths', `[${iface.paths.map(entry).join(', ')}] as const`, 'Object paths the YAML declares (`paths:`): fixed instances, or namespaces with named segments below them.'));
+    const instances = iface.paths.filter((p) => p.kind === 'instance');
+    if (instances.length === 1) out.push(constant('instancePath', q(instances[0]!.value), 'The one fixed object path the YAML declares; clients use it when given no path.'));
+  }
+  return out;
 }
 
 function names(members: readonly { name: string }[]): string {

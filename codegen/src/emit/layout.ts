@@ -18,7 +18,7 @@ export function relativeImport(fromFile: string, toFile: string): string {
 
 /**
  * How generated files import the runtime: a bare package specifier
- * (`meta-virtual-media/runtime`) is used as is; a path (`./codegen/runtime/index.js`,
+ * (`openbmc-dbus-runtime`) is used as is; a path (`./codegen/runtime/index.js`,
  * relative to the output root's parent or absolute) becomes a relative import.
  */
 export type RuntimeImport =

@@ -5,9 +5,9 @@ import { parameterName, shortName } from './layout.js';
 import type { FileContent } from './printer.js';
 
 /** Imports of server.ts/client.ts: the runtime, this interface's common.ts, other interfaces' enums. */
-export function bindingImports(iface: InterfaceDef, enums: ForeignEnums, options: EmitOptions, file: string): FileContent['imports'] {
+export function bindingImports(iface: InterfaceDef, enums: ForeignEnums, options: EmitOptions, file: string, extra: string[] = []): FileContent['imports'] {
   const short = shortName(iface.name);
-  const localNamed = [`${short}Spec`, 'interfaceName', `type ${short}Properties`, ...[...enums.localUsed].sort().map((e) => `type ${e}`)];
+  const localNamed = [`${short}Spec`, 'interfaceName', `type ${short}Properties`, ...extra, ...[...enums.localUsed].sort().map((e) => `type ${e}`)];
   return [
     { namespace: 'rt', specifier: runtimeImportFor(options, file) },
     { named: localNamed, specifier: './common.js' },

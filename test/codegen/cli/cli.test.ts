@@ -257,20 +257,6 @@ describe('pdi-tsgen command line', function () {
       assert.equal(code, 0, output);
     });
 
-    it('without --runtime, the bindings import meta-virtual-media/runtime, and that resolves in a project that installed the package', async () => {
-      // A consumer project with this package in node_modules (as npm install would link it).
-      const dir = scratchDir('test-codegen-cli/consumer');
-      mkdirSync(join(dir, 'node_modules'));
-      symlinkSync(repoRoot, join(dir, 'node_modules', 'meta-virtual-media'));
-      writeFileSync(join(dir, 'package.json'), JSON.stringify({ type: 'module', dependencies: { 'meta-virtual-media': '*' } }));
-      const r = await runCli(['generate', '--root', 'interfaces', '--out', join(dir, 'bindings')]);
-      assert.equal(r.code, 0, r.stderr);
-      const server = readFileSync(join(dir, 'bindings/xyz/openbmc_project/VirtualMedia/Proxy/server.ts'), 'utf8');
-      assert.match(server, /from 'meta-virtual-media\/runtime'/);
-      const { code, output } = await typeCheck(dir);
-      assert.equal(code, 0, `the default runtime import does not resolve (package.json has no "./runtime" export?):\n${output.split('\n').slice(0, 5).join('\n')}`);
-    });
-
     it('--abi ilp32 makes size u in the generated XML and codecs; the default is lp64 (t)', async () => {
       const name = 'xyz.openbmc_project.Common.Priority';
       for (const [abi, sig, codec] of [[undefined, 't', 'rt.uint64'], ['ilp32', 'u', 'rt.uint32'], ['lp64', 't', 'rt.uint64']] as const) {
@@ -338,6 +324,9 @@ describe('pdi-tsgen command line', function () {
       assert.doesNotMatch(second.stdout, /removed/);
       const files = listFiles(dir);
       for (const f of legacyFiles) assert.ok(files.includes(f), `${f} from the first run kept`);
+      const namespaceIndex = readFileSync(join(dir, 'xyz/openbmc_project/VirtualMedia/index.ts'), 'utf8');
+      assert.match(namespaceIndex, /export \* as Legacy from '\.\/Legacy\/index\.js';/, 'the namespace index lists what the first run generated');
+      assert.match(namespaceIndex, /export \* as Stats from/);
       assert.ok(files.includes('xyz/openbmc_project/VirtualMedia/Stats/common.ts'));
       const check = await runCli(['generate', '--check', stats, ...common]);
       assert.equal(check.code, 0, `without --prune, --check does not count other generated files: ${check.stderr}`);
@@ -346,8 +335,12 @@ describe('pdi-tsgen command line', function () {
       assert.match(checkPrune.stderr, /not generated any more: .*Legacy\/client\.ts/);
       const pruned = await runCli(['generate', '--prune', stats, ...common]);
       assert.equal(pruned.code, 0, pruned.stderr);
-      assert.match(pruned.stdout, /, 0 written, 4 stale removed/, 'Legacy and the VirtualMedia errors only Legacy used');
-      assert.deepEqual(listFiles(dir), ['xyz/openbmc_project/Common/error.ts', 'xyz/openbmc_project/VirtualMedia/Stats/client.ts', 'xyz/openbmc_project/VirtualMedia/Stats/common.ts', 'xyz/openbmc_project/VirtualMedia/Stats/server.ts']);
+      assert.match(pruned.stdout, /, 1 written, 5 stale removed/, 'Legacy (and its index), the VirtualMedia errors only Legacy used; the namespace index rewritten');
+      assert.deepEqual(
+        listFiles(dir).filter((f) => !f.endsWith('/index.ts')),
+        ['xyz/openbmc_project/Common/error.ts', 'xyz/openbmc_project/VirtualMedia/Stats/client.ts', 'xyz/openbmc_project/VirtualMedia/Stats/common.ts', 'xyz/openbmc_project/VirtualMedia/Stats/server.ts'],
+      );
+      assert.doesNotMatch(readFileSync(join(dir, 'xyz/openbmc_project/VirtualMedia/index.ts'), 'utf8'), /Legacy/);
     });
 
     it('named interfaces bring only the errors files they declare errors from (the whole root brings all)', async () => {

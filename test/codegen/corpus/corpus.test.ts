@@ -84,8 +84,11 @@ describe('codegen on the whole phosphor-dbus-interfaces corpus', function () {
       if (!byPath.has(`code:${p}`) || !existsSync(join(outDir, p))) missing.push(p);
     }
     assert.deepEqual(missing, []);
-    // Nothing beyond those: 3 modules + 2 docs per interface, 1 module per errors file.
-    assert.equal(files.length, CORPUS_INTERFACES * 5 + CORPUS_ERROR_FILES);
+    // Nothing beyond those: 3 modules + 2 docs per interface, 1 module per errors file,
+    // and an index.ts per folder on the way to them.
+    const folders = new Set([...corpus.interfaces.keys(), ...corpus.errorFiles.keys()].flatMap((n) => n.split('.').map((_, i, parts) => parts.slice(0, i + 1).join('/'))));
+    assert.deepEqual(files.filter((f) => f.path.endsWith('/index.ts')).map((f) => f.path.slice(0, -'/index.ts'.length)).sort(), [...folders].sort());
+    assert.equal(files.length, CORPUS_INTERFACES * 5 + CORPUS_ERROR_FILES + folders.size);
     assert.equal(files.filter((f) => f.path.endsWith('/error.ts')).length, CORPUS_ERROR_FILES);
   });
 

@@ -19,6 +19,12 @@ export const SignalNames = { Completion: 'Completion' } as const;
 export interface LegacyProperties {
 }
 
+/** The xyz.openbmc_project.VirtualMedia.Legacy properties as a client receives them (no enums: the same types). */
+export type LegacyReceivedProperties = LegacyProperties;
+
+/** Properties a client may Set (neither const nor readonly in the YAML). */
+export type LegacyWritableProperty = never;
+
 /** Runtime description of xyz.openbmc_project.VirtualMedia.Legacy: signatures, flags and codecs. */
 export const LegacySpec: rt.InterfaceSpec = {
   name: interfaceName,

@@ -40,6 +40,12 @@ export interface MountPointProperties {
   WriteProtected: boolean;
 }
 
+/** The xyz.openbmc_project.VirtualMedia.MountPoint properties as a client receives them (no enums: the same types). */
+export type MountPointReceivedProperties = MountPointProperties;
+
+/** Properties a client may Set (neither const nor readonly in the YAML). */
+export type MountPointWritableProperty = never;
+
 /** Runtime description of xyz.openbmc_project.VirtualMedia.MountPoint: signatures, flags and codecs. */
 export const MountPointSpec: rt.InterfaceSpec = {
   name: interfaceName,

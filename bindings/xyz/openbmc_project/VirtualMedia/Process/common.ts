@@ -24,6 +24,12 @@ export interface ProcessProperties {
   ExitCode: number;
 }
 
+/** The xyz.openbmc_project.VirtualMedia.Process properties as a client receives them (no enums: the same types). */
+export type ProcessReceivedProperties = ProcessProperties;
+
+/** Properties a client may Set (neither const nor readonly in the YAML). */
+export type ProcessWritableProperty = never;
+
 /** Runtime description of xyz.openbmc_project.VirtualMedia.Process: signatures, flags and codecs. */
 export const ProcessSpec: rt.InterfaceSpec = {
   name: interfaceName,

@@ -19,6 +19,12 @@ export const SignalNames = { Completion: 'Completion' } as const;
 export interface ProxyProperties {
 }
 
+/** The xyz.openbmc_project.VirtualMedia.Proxy properties as a client receives them (no enums: the same types). */
+export type ProxyReceivedProperties = ProxyProperties;
+
+/** Properties a client may Set (neither const nor readonly in the YAML). */
+export type ProxyWritableProperty = never;
+
 /** Runtime description of xyz.openbmc_project.VirtualMedia.Proxy: signatures, flags and codecs. */
 export const ProxySpec: rt.InterfaceSpec = {
   name: interfaceName,

@@ -24,6 +24,12 @@ export interface StatsProperties {
   WriteIO: bigint;
 }
 
+/** The xyz.openbmc_project.VirtualMedia.Stats properties as a client receives them (no enums: the same types). */
+export type StatsReceivedProperties = StatsProperties;
+
+/** Properties a client may Set (neither const nor readonly in the YAML). */
+export type StatsWritableProperty = never;
+
 /** Runtime description of xyz.openbmc_project.VirtualMedia.Stats: signatures, flags and codecs. */
 export const StatsSpec: rt.InterfaceSpec = {
   name: interfaceName,

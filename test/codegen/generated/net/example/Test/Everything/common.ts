@@ -61,6 +61,51 @@ export interface EverythingProperties {
   Biggest: bigint;
 }
 
+/** The net.example.Test.Everything properties as a client receives them: an enum value this YAML does not know (a newer service) arrives as rt.UnknownEnumValue. */
+export interface EverythingReceivedProperties {
+  /** Writable, emits change (the default). */
+  Writable: string;
+  /** Never changes. */
+  Constant: number;
+  /** Changes, but not over D-Bus. */
+  ReadOnly: bigint;
+  /** Announced by invalidation. */
+  Invalidating: number;
+  /** Only readable with Get. */
+  Explicit: Uint8Array;
+  /** A YAML 1.1 boolean default. */
+  Deprecated: boolean;
+  /** Hidden from introspection. */
+  Hidden: number;
+  /** Writable enum. */
+  Color: Color | rt.UnknownEnumValue;
+  /** Foreign enum. */
+  Shape: Test_Foreign.Shape | rt.UnknownEnumValue;
+  /** Writable dict of variants. */
+  Table: Map<string, { type: 'int64'; value: bigint } | { type: 'string'; value: string } | { type: 'Color'; value: Color | rt.UnknownEnumValue }>;
+  /** Writable, with the emits_change and unprivileged flags spelled out. */
+  Announced: number;
+  /** Special default. */
+  Limit: number;
+  /** Special default. */
+  Biggest: bigint;
+}
+
+/** Properties a client may Set (neither const nor readonly in the YAML). */
+export type EverythingWritableProperty = 'Writable' | 'Invalidating' | 'Explicit' | 'Deprecated' | 'Hidden' | 'Color' | 'Shape' | 'Table' | 'Announced' | 'Limit' | 'Biggest';
+
+/** Bus names the YAML declares for services implementing this interface (`service_names:`). */
+export const serviceNames = { default: 'net.example.Test' } as const;
+
+/** The default bus name (`service_names: - default:`); clients use it when given no service. */
+export const defaultService = 'net.example.Test';
+
+/** Object paths the YAML declares (`paths:`): fixed instances, or namespaces with named segments below them. */
+export const paths = [{ kind: 'instance', value: '/net/example/test/obj1' }, { kind: 'namespace', value: '/net/example/test', segments: { Spare: 'spare' } }] as const;
+
+/** The one fixed object path the YAML declares; clients use it when given no path. */
+export const instancePath = '/net/example/test/obj1';
+
 /** Runtime description of net.example.Test.Everything: signatures, flags and codecs. */
 export const EverythingSpec: rt.InterfaceSpec = {
   name: interfaceName,

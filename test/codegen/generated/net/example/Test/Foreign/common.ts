@@ -34,6 +34,15 @@ export interface ForeignProperties {
   Current: Shape;
 }
 
+/** The net.example.Test.Foreign properties as a client receives them: an enum value this YAML does not know (a newer service) arrives as rt.UnknownEnumValue. */
+export interface ForeignReceivedProperties {
+  /** The current shape. */
+  Current: Shape | rt.UnknownEnumValue;
+}
+
+/** Properties a client may Set (neither const nor readonly in the YAML). */
+export type ForeignWritableProperty = 'Current';
+
 /** Runtime description of net.example.Test.Foreign: signatures, flags and codecs. */
 export const ForeignSpec: rt.InterfaceSpec = {
   name: interfaceName,
