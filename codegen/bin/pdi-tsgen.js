@@ -1,16 +1,17 @@
 #!/usr/bin/env node
-// Launcher for pdi-tsgen: the compiled CLI (dist/, what the published
-// package ships), or in a checkout that was not built, the TypeScript
-// sources through tsx (a development dependency of the repository).
+// Launcher for pdi-tsgen. In a checkout of the repository (src/ next to
+// this folder) it runs the TypeScript sources through tsx, a development
+// dependency there, so a stale build never runs by mistake; the published
+// package has no src/ and runs the compiled dist/.
 import { existsSync } from 'node:fs';
 
-const compiled = new URL('../dist/cli.js', import.meta.url);
+const source = new URL('../src/cli.ts', import.meta.url);
 let cli;
-if (existsSync(compiled)) {
-  cli = await import(compiled.href);
-} else {
+if (existsSync(source)) {
   const { register } = await import('tsx/esm/api');
   register();
-  cli = await import(new URL('../src/cli.ts', import.meta.url).href);
+  cli = await import(source.href);
+} else {
+  cli = await import(new URL('../dist/cli.js', import.meta.url).href);
 }
 cli.runCommand(process.argv.slice(2));

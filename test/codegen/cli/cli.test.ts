@@ -77,7 +77,7 @@ describe('pdi-tsgen command line', function () {
     });
 
     for (const viaBin of [false, true]) {
-      it(`output into a closed pipe (pdi-tsgen list | head) ends quietly, without an EPIPE crash${viaBin ? ' (bin/pdi-tsgen.js)' : ''}`, async () => {
+      it(`output into a closed pipe (pdi-tsgen list | head) ends quietly, without an EPIPE crash${viaBin ? ' (codegen/bin/pdi-tsgen.js)' : ''}`, async () => {
         for (const command of ['list', 'errors']) {
           const r = await runCli([command, '--root', requireCorpus()], { closeStdout: true, viaBin });
           noCrash(r.stderr);
@@ -86,7 +86,7 @@ describe('pdi-tsgen command line', function () {
       });
     }
 
-    it('the installed command bin/pdi-tsgen.js behaves like the CLI: help, exit codes, list', async () => {
+    it('the command codegen/bin/pdi-tsgen.js behaves like the CLI: help, exit codes, list', async () => {
       const help = await runCli(['--help'], { viaBin: true });
       assert.equal(help.code, 0, help.stderr);
       assert.match(help.stdout, /^Usage: pdi-tsgen/);
