@@ -10,6 +10,9 @@
 #   licenses/<package>/      license texts of the packages bundled into dist/
 #   config/virtual-media.json, package.json, LICENSE
 # and writes <tarball>.sha256 next to it.
+# (The npm packages for other TypeScript projects, pdi-tsgen,
+# openbmc-dbus-runtime and openbmc-virtual-media-client, are made by
+# `npm run build`, scripts/packages/build.ts, from the same sources.)
 #
 # Usage: scripts/release/make-release.sh [--out DIR] [--pin] [--help]
 #   --out DIR  where the tarball goes (default: release/ in the repository,

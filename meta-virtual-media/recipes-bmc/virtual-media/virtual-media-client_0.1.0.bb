@@ -1,7 +1,9 @@
 SUMMARY = "Typed client library for the OpenBMC virtual media D-Bus service"
 DESCRIPTION = "ESM JavaScript and TypeScript declarations for talking to \
 xyz.openbmc_project.VirtualMedia. Other Node services on the image import it \
-as 'meta-virtual-media/client'."
+as 'meta-virtual-media/client': the API of the npm package \
+openbmc-virtual-media-client (same client/index.ts), bundled with its runtime \
+and dbus-next into one file for the image."
 SECTION = "devel"
 
 # The project is Apache-2.0; dbus-next and its dependencies are bundled into
