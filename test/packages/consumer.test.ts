@@ -152,6 +152,26 @@ await connection.close();
 console.log(JSON.stringify({ initial, state, error, newer: newerChange, afterNewer, namespaces, virtualMedia }));
 `;
 
+/** The server example of docs/typescript-packages.md, compiled with the rest (not run). */
+const SERVER_TS = `import { Connection, ObjectServer } from 'openbmc-dbus-runtime';
+import { HostServer } from './xyz/openbmc_project/State/Host/server.js';
+import type { HostProperties } from './xyz/openbmc_project/State/Host/common.js';
+import { BMCNotReady } from './xyz/openbmc_project/State/Host/error.js';
+
+class Host extends HostServer {
+  override onPropertySet<K extends keyof HostProperties & string>(name: K, value: HostProperties[K]): void {
+    if (name === 'RequestedHostTransition' && value === 'ForceWarmReboot') throw new BMCNotReady();
+  }
+}
+export async function serve(): Promise<void> {
+  const connection = await Connection.open();
+  const objects = new ObjectServer(connection);
+  objects.addManager('/xyz/openbmc_project/state');
+  objects.add('/xyz/openbmc_project/state/host0', new Host({ initial: { CurrentHostState: 'Off' } }));
+  await connection.requestName('xyz.openbmc_project.State.Host');
+}
+`;
+
 describe('the npm packages in a fresh TypeScript project', function () {
   this.timeout(600_000);
   let project: string;
@@ -215,6 +235,7 @@ describe('the npm packages in a fresh TypeScript project', function () {
     assert.ok(existsSync(join(project, 'src/xyz/openbmc_project/State/Host/error.ts')), 'the errors State.Host declares');
     assert.ok(!existsSync(join(project, 'src/xyz/openbmc_project/Dump')), 'no errors files it does not use');
     write(join(project, 'src/main.ts'), MAIN_TS);
+    write(join(project, 'src/server.ts'), SERVER_TS);
   });
 
   const configs = {
@@ -232,7 +253,7 @@ describe('the npm packages in a fresh TypeScript project', function () {
     },
   };
   for (const [name, options] of Object.entries(configs)) {
-    it(`compiles under ${name}, strict, skipLibCheck false`, async () => {
+    it(`compiles (a client, and the guide's server) under ${name}, strict, skipLibCheck false`, async () => {
       const tsconfig = `tsconfig.${name.split(' ')[0]}.json`;
       write(join(project, tsconfig), JSON.stringify({ compilerOptions: { target: 'es2022', strict: true, skipLibCheck: false, types: ['node'], ...options }, include: ['src'] }, null, 2));
       const r = await run(join(project, 'node_modules', '.bin', 'tsc'), ['-p', tsconfig], project);
