@@ -215,6 +215,10 @@ describe('the npm packages in a fresh TypeScript project', function () {
       for (const t of targets) assert.ok(existsSync(join(root, t)), `${dir}: ${t} is in the package`);
       assert.ok(!existsSync(join(root, 'src')) || dir !== 'pdi-tsgen', 'pdi-tsgen ships dist, not sources');
     }
+    // One version for the three (the repository's), and the client on exactly that runtime.
+    const version = (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version;
+    for (const p of PACKAGES) assert.equal(JSON.parse(readFileSync(join(repoRoot, p.dir, 'package.json'), 'utf8')).version, version, `${p.dir}/package.json version`);
+    assert.equal(JSON.parse(readFileSync(join(repoRoot, 'client', 'package.json'), 'utf8')).dependencies['openbmc-dbus-runtime'], version);
     const deps = (name: string) => Object.keys(JSON.parse(readFileSync(join(project, 'node_modules', name, 'package.json'), 'utf8')).dependencies ?? {});
     assert.deepEqual(deps('openbmc-dbus-runtime'), ['dbus-next']);
     assert.deepEqual(deps('openbmc-virtual-media-client'), ['openbmc-dbus-runtime'], 'the client has no generator dependencies and no runtime copy');
