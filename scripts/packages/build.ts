@@ -10,7 +10,7 @@
 // Usage: tsx scripts/packages/build.ts [--out DIR]   (default .cache/packages)
 // Prints the tarball paths, one a line. Works offline.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -70,11 +70,18 @@ export function buildPackages(out: string): string[] {
   mkdirSync(out, { recursive: true });
   const tarballs: string[] = [];
   for (const p of PACKAGES) {
-    const json = run('npm', ['pack', '--json', '--offline', '--ignore-scripts', '--pack-destination', out, join(root, p.dir)]);
-    const [{ filename }] = JSON.parse(json) as { filename: string }[];
-    const tarball = join(out, filename);
-    if (!existsSync(tarball)) throw new Error(`npm pack did not write ${tarball}`);
-    tarballs.push(tarball);
+    // The license text goes into each package (npm packs LICENSE from the package's top folder).
+    const license = join(root, p.dir, 'LICENSE');
+    copyFileSync(join(root, 'LICENSE'), license);
+    try {
+      const json = run('npm', ['pack', '--json', '--offline', '--ignore-scripts', '--pack-destination', out, join(root, p.dir)]);
+      const [{ filename }] = JSON.parse(json) as { filename: string }[];
+      const tarball = join(out, filename);
+      if (!existsSync(tarball)) throw new Error(`npm pack did not write ${tarball}`);
+      tarballs.push(tarball);
+    } finally {
+      rmSync(license, { force: true });
+    }
   }
   return tarballs;
 }

@@ -213,6 +213,8 @@ describe('the npm packages in a fresh TypeScript project', function () {
       const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
       const targets = [manifest.types, ...Object.values(manifest.bin ?? {}), ...Object.values(manifest.exports).flatMap((e) => (typeof e === 'string' ? [e] : Object.values(e as object)))].filter(Boolean) as string[];
       for (const t of targets) assert.ok(existsSync(join(root, t)), `${dir}: ${t} is in the package`);
+      assert.equal(readFileSync(join(root, 'LICENSE'), 'utf8'), readFileSync(join(repoRoot, 'LICENSE'), 'utf8'), `${dir}: the license text`);
+      assert.ok(existsSync(join(root, 'README.md')), `${dir}: a README`);
       assert.ok(!existsSync(join(root, 'src')) || dir !== 'pdi-tsgen', 'pdi-tsgen ships dist, not sources');
     }
     // One version for the three (the repository's), and the client on exactly that runtime.
