@@ -1,33 +1,17 @@
 // Why the daemon puts readahead and cache in front of nbdkit's curl plugin:
-// over a link with a round-trip delay, the host's small sequential reads
-// each cost an HTTP request. Measured here with the daemon's own nbdkit
-// arguments (seams/nbdkit.ts), a local HTTPS server that delays every
-// request, and nbdcopy reading the export the way a host reads an install
-// image: sequentially in 128 KiB requests, then the start again (file system
-// metadata is read more than once).
+// over a link with a round-trip delay, each of the host's small sequential
+// reads costs an HTTP request. The test counts the requests and the bytes
+// fetched (behaviour); how much time that saves is measured by
+// `npm run bench` (bench/nbdkit.ts), not asserted here.
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
-import { promisify } from 'node:util';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_NBDKIT } from '../../daemon/src/config/defaults.js';
-import { httpsArgs } from '../../daemon/src/seams/nbdkit.js';
-import { silentLogger } from '../../codegen/runtime/index.js';
 import { requireCommand } from '../support/require-command.js';
-import { eventually } from './support/daemon-process.js';
-import { diskImage } from './support/images.js';
-import { makePki, startImageServer } from './support/tls-server.js';
+import { FILTER_IMAGE_BYTES, FILTER_VARIANTS, streamThroughFilters, type FilterRun } from './support/filter-stream.js';
 
-const IMAGE_BYTES = 8 * 1024 * 1024;
-const DELAY_MS = 15;
-
-interface Measurement {
-  filters: string;
-  ms: number;
-  requests: number;
-  megabytesFetched: number;
-}
+/** Small: the test counts requests, the delay only makes the server behave like a remote one. */
+const DELAY_MS = 2;
 
 describe('daemon: nbdkit streaming filters over a slow link', function () {
   this.timeout(180_000);
@@ -39,50 +23,17 @@ describe('daemon: nbdkit streaming filters over a slow link', function () {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  async function measure(filters: string[], params: string[]): Promise<Measurement> {
-    const pki = makePki(dir, `f${Math.random().toString(36).slice(2, 8)}`);
-    const image = diskImage(join(dir, 'img'), IMAGE_BYTES);
-    const server = await startImageServer(pki, { '/img': image }, undefined, DELAY_MS);
-    const socket = join(dir, `s${Math.random().toString(36).slice(2, 8)}.sock`);
-    const pidFile = `${socket}.pid`;
-    const args = httpsArgs(
-      { command: 'nbdkit', socket, pidFile, readOnly: true, log: silentLogger },
-      { url: server.url('/img'), user: undefined, password: undefined, caFile: pki.caFile, caPath: undefined, filters, filterParams: params, timeoutSeconds: 30 },
-    );
-    const nbdkit = spawn('nbdkit', args, { stdio: 'ignore' });
-    try {
-      await eventually('nbdkit ready', () => existsSync(pidFile), 10_000);
-      const uri = `nbd+unix:///?socket=${socket}`;
-      const started = performance.now();
-      // Asynchronously: the HTTPS server runs in this process.
-      const read = () => promisify(execFile)('nbdcopy', ['--request-size=131072', '--requests=1', '--connections=1', uri, 'null:']);
-      await read();
-      await read();
-      const ms = performance.now() - started;
-      return { filters: [...filters, ...params].join(' ') || 'none (bare curl plugin)', ms, requests: server.requests.filter((r) => r.method === 'GET').length, megabytesFetched: server.bytesSent / 1048576 };
-    } finally {
-      nbdkit.kill('SIGTERM');
-      await new Promise((r) => nbdkit.once('exit', r));
-      await server.close();
-    }
-  }
-
-  it('the default (cache on read, 1 MiB blocks) beats the bare curl plugin', async () => {
-    const variants: [string[], string[]][] = [
-      [[], []],
-      [['cache'], ['cache-on-read=true']],
-      [['cache'], ['cache-on-read=true', 'cache-min-block-size=1M']],
-      [[...DEFAULT_NBDKIT.httpsFilters], [...DEFAULT_NBDKIT.httpsFilterParams]],
-    ];
-    const results: Measurement[] = [];
-    for (const [filters, params] of variants) results.push(await measure(filters, params));
+  it('the default (cache on read, 1 MiB blocks) needs far fewer HTTP requests than the bare curl plugin, and reads the image once', async () => {
+    const results: FilterRun[] = [];
+    for (const [filters, params] of FILTER_VARIANTS) results.push(await streamThroughFilters(dir, filters, params, DELAY_MS));
     for (const m of results) {
-      console.log(`      ${m.filters.padEnd(82)} ${m.ms.toFixed(0).padStart(6)} ms  ${String(m.requests).padStart(4)} HTTP GETs  ${m.megabytesFetched.toFixed(1)} MiB fetched`);
+      console.log(`      ${m.filters.padEnd(82)} ${String(m.requests).padStart(4)} HTTP GETs  ${m.megabytesFetched.toFixed(1)} MiB fetched`);
     }
     const bare = results[0]!;
     const tuned = results.at(-1)!;
+    // 2 passes of 8 MiB in 128 KiB reads: the bare plugin asks once per read (128).
+    assert.ok(bare.requests >= 2 * (FILTER_IMAGE_BYTES / 131072), `the bare plugin fetches per read (${bare.requests} GETs)`);
     assert.ok(tuned.requests * 4 <= bare.requests, `far fewer HTTP requests with the filters (${tuned.requests} vs ${bare.requests})`);
-    assert.ok(tuned.ms < bare.ms * 0.5, `the filters should at least halve the time (${tuned.ms.toFixed(0)} vs ${bare.ms.toFixed(0)} ms)`);
-    assert.ok(tuned.megabytesFetched <= (IMAGE_BYTES / 1048576) * 1.1, 'the second pass comes from the cache');
+    assert.ok(tuned.megabytesFetched <= (FILTER_IMAGE_BYTES / 1048576) * 1.1, `the second pass comes from the cache (${tuned.megabytesFetched.toFixed(1)} MiB fetched)`);
   });
 });

@@ -24,6 +24,11 @@ export interface RunInVmOptions {
   share?: string;
   /** Hard limit for the whole run; qemu is killed when it passes. */
   timeoutMs: number;
+  /**
+   * A shorter limit counted from the first console line starting with `line`
+   * (e.g. a step that must not take long, whatever the boot took).
+   */
+  stepTimeout?: { line: string; ms: number };
   onLine?: (line: string) => void;
   /**
    * Kernel modules to insmod instead of the stock ones, e.g. { usb_f_mass_storage: '/path/to.ko' }
@@ -180,6 +185,8 @@ async function boot(
   let lastStep: string | undefined;
   let bootToScriptMs: number | undefined;
   let partial = '';
+  let stepTimer: NodeJS.Timeout | undefined;
+  let timedOutWhy: string | undefined;
   const onLine = (raw: string): void => {
     // SeaBIOS and the kernel sprinkle terminal escapes; keep the lines plain.
     const line = raw.replace(/\x1b(\[[0-9;?]*[A-Za-z]|c)/g, '').replace(/\r/g, '');
@@ -187,6 +194,12 @@ async function boot(
     consoleText += `${line}\n`;
     if (line.startsWith('E2E-STEP ')) lastStep = line.slice('E2E-STEP '.length);
     if (bootToScriptMs === undefined && line.startsWith('E2E-SCRIPT-START')) bootToScriptMs = Date.now() - started;
+    if (options.stepTimeout && !stepTimer && line.startsWith(options.stepTimeout.line)) {
+      stepTimer = setTimeout(() => {
+        timedOutWhy = `timed out ${options.stepTimeout!.ms} ms after ${options.stepTimeout!.line}`;
+        killQemu();
+      }, options.stepTimeout.ms);
+    }
     options.onLine?.(line);
   };
   const feed = (chunk: Buffer): void => {
@@ -203,6 +216,7 @@ async function boot(
 
   const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; timedOut: boolean }>((resolve, reject) => {
     const timer = setTimeout(() => {
+      timedOutWhy = `timed out after ${options.timeoutMs} ms`;
       killQemu();
       resolve({ code: null, signal: 'SIGKILL', timedOut: true });
     }, options.timeoutMs);
@@ -212,14 +226,17 @@ async function boot(
     });
     child.on('exit', (code, signal) => {
       clearTimeout(timer);
-      resolve({ code, signal, timedOut: false });
+      resolve({ code, signal, timedOut: timedOutWhy !== undefined });
     });
-  }).finally(() => process.removeListener('exit', killOnExit));
+  }).finally(() => {
+    clearTimeout(stepTimer);
+    process.removeListener('exit', killOnExit);
+  });
   if (partial) onLine(partial);
   const totalMs = Date.now() - started;
 
   if (exit.timedOut) {
-    throw new VmError(`VM timed out after ${options.timeoutMs} ms (qemu killed)`, tail(), lastStep);
+    throw new VmError(`VM ${timedOutWhy ?? 'timed out'} (qemu killed)`, tail(), lastStep);
   }
   if (exit.code === null) throw new VmError(`qemu ended by signal ${exit.signal}`, tail(), lastStep);
   if (exit.code % 2 === 0) {
