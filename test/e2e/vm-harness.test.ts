@@ -1,14 +1,17 @@
 // The VM harness itself: exit codes, the share, failures it must report.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { requireCommand } from '../support/require-command.js';
 import { writeNewc, S_IFDIR, S_IFREG } from './vm/cpio.js';
 import { verboseConsole } from './vm/guest-scripts.js';
 import { findDebianKernel } from './vm/kernel.js';
 import { loadOrder, readModuleDeps } from './vm/modules.js';
-import { runInVm, VmError } from './vm/run-in-vm.js';
+import { repoRoot } from './vm/initramfs.js';
+import { GUEST_REPO, runInVm, VmError } from './vm/run-in-vm.js';
 
 describe('e2e: VM harness building blocks', function () {
   it('writes a newc archive that busybox cpio lists', function () {
@@ -93,6 +96,37 @@ describe('e2e: VM harness in qemu', function () {
       );
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('runs from a clone under /tmp (the guest gets the repository as its own share, not by host path)', async function () {
+    requireCommand('git', 'git');
+    const clone = mkdtempSync(join(tmpdir(), 'e2e-clone-'));
+    try {
+      // HEAD of this working tree, as a new user would get it; no node_modules
+      // (this scenario needs none: the host side runs on this tree's tsx).
+      execFileSync('git', ['clone', '--quiet', '--no-hardlinks', repoRoot, clone]);
+      writeFileSync(join(clone, 'clone-marker'), `${clone}\n`);
+      const script = join(clone, 'guest-script.sh');
+      // The guest reports the marker it reads from its copy of the repository.
+      writeFileSync(script, [
+        'set -e',
+        '. "$E2E_GUEST_DIR/lib.sh"',
+        'marker=$(cat "$E2E_REPO/clone-marker")',
+        'printf \'{"scenario":"clone","pass":true,"marker":%s,"guestDir":%s}\\n\' "$(json_str "$marker")" "$(json_str "$E2E_GUEST_DIR")" >> "$E2E_SHARE/results.jsonl"',
+      ].join('\n'));
+      const { stdout } = await promisify(execFile)(
+        process.execPath,
+        ['--import', 'tsx', join(clone, 'test/e2e/vm/run-script.ts'), script, '100'],
+        { cwd: repoRoot, maxBuffer: 16 << 20 },
+      );
+      const out = JSON.parse(stdout.trim().split('\n').at(-1)!) as { exitCode: number; results: { scenario: string; marker: string; guestDir: string }[] };
+      assert.equal(out.exitCode, 0);
+      assert.deepEqual(out.results.map((r) => r.scenario), ['clone']);
+      assert.equal(out.results[0]!.marker, clone, 'the guest read the clone, not this tree');
+      assert.equal(out.results[0]!.guestDir, `${GUEST_REPO}/test/e2e/guest`);
+    } finally {
+      rmSync(clone, { recursive: true, force: true });
     }
   });
 });

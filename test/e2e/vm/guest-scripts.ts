@@ -1,9 +1,5 @@
-// Paths of the guest-side scripts, as the guest sees them (the host root is
-// the guest root, so host paths work unchanged).
-import { join } from 'node:path';
-import { repoRoot } from './initramfs.js';
-
-export const guestDir = join(repoRoot, 'test', 'e2e', 'guest');
+// Guest scripts: the guest finds them under $E2E_GUEST_DIR (the repository's
+// own share, see run-in-vm.ts), never by their host path.
 
 /** A guest script running the named scenarios (guest/scenario-<name>.sh) in one boot. */
 export function scenariosScript(names: string[]): string {

@@ -2,7 +2,8 @@
 # /init of the e2e initramfs (busybox only). It loads virtio + 9p, mounts the
 # host root read-only over 9p, the writable share and tmpfs for /run and /tmp,
 # then switch_roots into the host root and runs the stage-2 script with bash.
-# Kernel command line values arrive as environment: e2e_stage2, e2e_share_dir.
+# Kernel command line values arrive as environment: e2e_stage2, e2e_share_dir,
+# e2e_repo_dir (where the repository's own read-only share goes).
 /bin/busybox --install -s /bin
 export PATH=/bin
 
@@ -37,6 +38,11 @@ share="${e2e_share_dir:-/run/e2e-share}"
 mkdir -p "/newroot$share"
 # No caching on the share: results must reach the host as written.
 mount -t 9p -o "$opts,cache=none" share "/newroot$share" || fail "mount 9p share"
+# The repository comes in as its own share, not by its host path (which may
+# sit under the /tmp or /run that the tmpfs above hide).
+repo="${e2e_repo_dir:-/run/e2e-repo}"
+mkdir -p "/newroot$repo"
+mount -t 9p -o "$opts,ro,cache=loose" repo "/newroot$repo" || fail "mount 9p repo"
 mount --move /dev /newroot/dev || fail "move /dev"
 mount --move /sys /newroot/sys || fail "move /sys"
 mount --move /proc /newroot/proc || fail "move /proc"

@@ -13,7 +13,13 @@ import { chooseAccelerator } from './accel.js';
 
 /** Where the share appears in the guest (a tmpfs /run on a read-only root, so always creatable). */
 export const GUEST_SHARE = '/run/e2e-share';
-const STAGE2 = join(repoRoot, 'test', 'e2e', 'guest', 'stage2.sh');
+/**
+ * Where the repository appears in the guest: its own read-only 9p share at a
+ * fixed path, so a clone anywhere on the host works (the guest's tmpfs /tmp,
+ * /run and /var/tmp would hide a clone there).
+ */
+export const GUEST_REPO = '/run/e2e-repo';
+const STAGE2 = `${GUEST_REPO}/test/e2e/guest/stage2.sh`;
 const RESULTS_FILE = 'results.jsonl';
 const CONSOLE_TAIL_LINES = 40;
 
@@ -92,7 +98,7 @@ function writeGuestInputs(share: string, options: RunInVmOptions, kernel: Debian
   const env: Record<string, string> = {
     E2E_MODULES_BASE: kernel.modulesBase,
     E2E_KERNEL_VERSION: kernel.version,
-    E2E_REPO: repoRoot,
+    E2E_REPO: GUEST_REPO,
     E2E_REPLACE_MODULES: replace.join(' '),
     E2E_WATCHDOG_S: String(Math.ceil(options.timeoutMs / 1000) + 15),
     ...options.env,
@@ -154,6 +160,7 @@ async function boot(
     'tsc=unstable',
     `e2e_stage2=${STAGE2}`,
     `e2e_share_dir=${GUEST_SHARE}`,
+    `e2e_repo_dir=${GUEST_REPO}`,
   ].join(' ');
   const args = [
     ...accel.args,
@@ -167,6 +174,7 @@ async function boot(
     '-append', cmdline,
     '-virtfs', 'local,path=/,mount_tag=root,security_model=none,readonly=on,multidevs=remap',
     '-virtfs', `local,path=${share},mount_tag=share,security_model=none,multidevs=remap`,
+    '-virtfs', `local,path=${repoRoot},mount_tag=repo,security_model=none,readonly=on,multidevs=remap`,
     '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04',
   ];
 
