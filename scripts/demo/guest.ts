@@ -1,5 +1,6 @@
 // The demo's guest side, run inside the qemu VM by scripts/demo/vm-demo.ts:
-// serve a sample ISO over local HTTPS, start the daemon on the system bus,
+// serve a sample ISO over local HTTPS, have systemd start the installed
+// daemon from the layer's unit on the system bus,
 // insert the ISO through the generated typed client as bmcweb would, and
 // show what the host side of the USB cable sees. Lines starting with
 // "DEMO " are shown by the host; everything else is progress detail.
@@ -9,7 +10,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import * as rt from '../../codegen/runtime/index.js';
 import { LegacyClient, MountPointClient, StatsClient, SERVICE, legacyPath } from '../../client/index.js';
-import { httpsServers, makeCa, startDaemon } from '../../test/e2e/guest/daemon/fixtures.js';
+import { DAEMON_VISIBLE_DIR, SystemdDaemon, httpsServers, makeCa } from '../../test/e2e/guest/daemon/fixtures.js';
 import { run, waitForUsbDevice } from '../../test/e2e/guest/daemon/kernel-view.js';
 
 const say = (s: string) => process.stdout.write(`DEMO ${s}\n`);
@@ -32,7 +33,8 @@ const SLOT = 'Slot_1';
 async function main(): Promise<void> {
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
-  const tls = await makeCa(join(work, 'tls'));
+  // The daemon reads the CA itself, and its unit gives it a private /tmp.
+  const tls = await makeCa(join(DAEMON_VISIBLE_DIR, 'tls'));
   const iso = await sampleIso(join(work, 'www'));
   const servers = await httpsServers(join(work, 'www'), tls, { user: 'unused', password: 'unused' });
   const url = `https://localhost:${servers.open.port}/sample.iso`;
@@ -44,8 +46,9 @@ async function main(): Promise<void> {
     TlsCaFile: tls.ca,
     MountPoints: { [SLOT]: { Mode: 1, NBDDevice: '/dev/nbd1', Timeout: 30, BlockSize: 512 } },
   };
-  const { daemon, readyMs } = await startDaemon(process.cwd(), join(work, 'config.json'), config, connection);
-  say(`virtual-media daemon on the system bus in ${(readyMs / 1000).toFixed(1)} s`);
+  const daemon = new SystemdDaemon();
+  const { startToNameMs } = await daemon.start(config, connection);
+  say(`systemd started the installed daemon (layer unit); it owned xyz.openbmc_project.VirtualMedia ${(startToNameMs / 1000).toFixed(1)} s after its start`);
   try {
     const path = legacyPath(SLOT);
     const legacy = new LegacyClient(connection, SERVICE, path);

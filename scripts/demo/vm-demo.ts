@@ -1,7 +1,13 @@
 // The main job (npm run demo): boot a qemu VM with a real Linux kernel,
 // serve a sample ISO over local HTTPS inside it, and let the virtual-media
 // daemon turn it into a USB CD-ROM that the same VM sees as its "host" side
-// (dummy_hcd loops the USB gadget back). Embedded defaults, no arguments.
+// (dummy_hcd loops the USB gadget back). The daemon is what the image ships:
+// the release tarball installed by the recipe's own step, started by systemd
+// from the layer's unit. Embedded defaults, no arguments.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { installShippedDaemon } from '../../test/e2e/vm/shipped-daemon.js';
 import { buildPatchedMassStorageModule } from '../../test/kernel/build-module.js';
 import { runInVm } from '../../test/e2e/vm/run-in-vm.js';
 import { requireCommand } from '../../test/support/require-command.js';
@@ -22,7 +28,7 @@ function line(text: string): void {
 
 const GUEST_SCRIPT = `
 . "$E2E_GUEST_DIR/lib.sh"
-start_system_bus "$E2E_REPO/meta-virtual-media/recipes-bmc/virtual-media/files/xyz.openbmc_project.VirtualMedia.conf"
+writable_daemon_config
 cd "$E2E_REPO" || exit 100
 echo "BOOTED"
 exec node --import tsx scripts/demo/guest.ts
@@ -36,16 +42,21 @@ async function main(): Promise<void> {
   progress('building the usb_f_mass_storage module with the LUN-stats patch…');
   const module = await buildPatchedMassStorageModule();
   line(`patched module for ${module.kernelVersion}${module.built ? ' built' : ' (cached)'}`);
+  progress('building the release tarball and installing it with the recipe\'s do_install…');
+  const installDir = mkdtempSync(join(tmpdir(), 'vm-demo-shipped-'));
+  const shipped = await installShippedDaemon(installDir);
+  line('release tarball built and installed with the recipe\'s own step (npm run release, virtual-media-build.sh)');
 
   let phase: 'boot' | 'run' = 'boot';
   // A live counter on a terminal; in a log, a line every 5 s is enough.
   const ticker = setInterval(() => {
-    if (phase === 'boot') progress(`booting the VM (TCG, 1 vCPU)… ${elapsed()}`);
+    if (phase === 'boot') progress(`booting the VM (TCG, 1 vCPU, systemd)… ${elapsed()}`);
   }, tty ? 1000 : 5000);
   let failed = false;
   let lastQuarter = -1;
   try {
     const result = await runInVm({
+      installRoot: shipped.root,
       script: GUEST_SCRIPT,
       timeoutMs: 600_000,
       memoryMiB: 1024,
@@ -55,7 +66,7 @@ async function main(): Promise<void> {
         if (process.env.DEMO_VERBOSE) line(`    | ${l}`);
         if (l.includes('BOOTED')) {
           phase = 'run';
-          line(`VM up after ${elapsed()}; starting the HTTPS server and the daemon inside it`);
+          line(`VM up after ${elapsed()}; starting the HTTPS server, and the daemon through systemd, inside it`);
         }
         const demo = l.indexOf('DEMO ');
         if (demo >= 0) {
@@ -78,6 +89,7 @@ async function main(): Promise<void> {
     line(`VM finished after ${elapsed()} (guest exit code ${result.exitCode})`);
   } finally {
     clearInterval(ticker);
+    rmSync(installDir, { recursive: true, force: true });
   }
   if (failed) throw new Error('see the lines above');
   line('demo: done');

@@ -36,6 +36,16 @@ describe('bench/vm: results from the guest', function () {
     assert.equal(byName.get('vm.daemon_mount.https.usb_disk_visible')?.pass, false);
   });
 
+  it('compares the daemon start under systemd with a bare node -e (target <= 1.5x) and reports its RSS', function () {
+    const footprint = { scenario: 'daemon-footprint', pass: true, startToNameMs: 6000, bareNodeStartMs: 3000, rssKiB4MountPoints: 51_200 };
+    const byName = new Map(benchResults([...guest({ plain: 1 }), footprint]).map((r) => [r.name, r]));
+    assert.equal(byName.get('vm.daemon_start.systemd_to_name')?.ratio, 2);
+    assert.equal(byName.get('vm.daemon_start.systemd_to_name')?.pass, false);
+    assert.equal(byName.get('vm.daemon_rss.4_mount_points')?.value, 50);
+    const fast = new Map(benchResults([...guest({ plain: 1 }), { ...footprint, startToNameMs: 4000 }]).map((r) => [r.name, r]));
+    assert.equal(fast.get('vm.daemon_start.systemd_to_name')?.pass, true);
+  });
+
   it('fails the 2x target when no filter helps enough', function () {
     const best = benchResults(guest({ plain: 2, readahead: 2.1, cache4M: 3.9 })).find((r) => r.name === 'vm.https.best_vs_plain');
     assert.equal(best?.pass, false);

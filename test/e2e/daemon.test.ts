@@ -1,16 +1,27 @@
-// The daemon in the e2e VM, driven over the system bus with the generated
-// clients only (as bmcweb does), against the real kernel: configfs gadget,
-// dummy_hcd, nbd, CIFS, and the patched usb_f_mass_storage (lun stats).
+// The daemon in the e2e VM as the image ships it: the release tarball
+// installed by the recipe's own tasks, started by systemd (PID 1) from the
+// layer's unit, behind the layer's D-Bus policy on Debian's system
+// dbus-daemon. Driven over the system bus with the generated clients only (as
+// bmcweb does), against the real kernel: configfs gadget, dummy_hcd, nbd,
+// CIFS, and the patched usb_f_mass_storage (lun stats).
 // One boot; guest/daemon/driver.ts runs every scenario.
 import assert from 'node:assert/strict';
 import { buildPatchedMassStorageModule } from '../kernel/build-module.js';
 import { requireCommand } from '../support/require-command.js';
 import { verboseConsole } from './vm/guest-scripts.js';
 import { runInVm, type GuestResult, type RunInVmResult } from './vm/run-in-vm.js';
+import { installShippedDaemon } from './vm/shipped-daemon.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 describe('e2e: the daemon in a qemu VM (system bus, real kernel data path)', function () {
   this.timeout(900_000);
   let run: RunInVmResult;
+  let installDir: string | undefined;
+  after(() => {
+    if (installDir) rmSync(installDir, { recursive: true, force: true });
+  });
 
   before(async function () {
     this.timeout(900_000);
@@ -28,7 +39,10 @@ describe('e2e: the daemon in a qemu VM (system bus, real kernel data path)', fun
     } catch (err) {
       throw new Error(`cannot build the patched usb_f_mass_storage.ko (see test/kernel/README.md): ${err instanceof Error ? err.message : String(err)}`);
     }
+    installDir = mkdtempSync(join(tmpdir(), 'e2e-shipped-'));
+    const shipped = await installShippedDaemon(installDir);
     run = await runInVm({
+      installRoot: shipped.root,
       script: 'exec bash "$E2E_GUEST_DIR/daemon-scenarios.sh"\n',
       timeoutMs: 840_000,
       memoryMiB: 1536,
@@ -50,8 +64,12 @@ describe('e2e: the daemon in a qemu VM (system bus, real kernel data path)', fun
     return r;
   };
 
-  it('starts the daemon on the guest system bus with the layer D-Bus policy', function () {
+  it('systemd starts the installed daemon from the layer unit; it owns its name on the system bus', function () {
     passed('daemon-setup');
+  });
+
+  it('the layer D-Bus policy refuses Mount/Unmount to a caller neither root nor bmcweb (nobody), who can still read', function () {
+    assert.equal(passed('daemon-policy').refusedAsNobody, 4);
   });
 
   it('(1) HTTPS disk: Mount -> Completion(0) -> USB disk of the image size and sha256, ReadIO grows, Unmount leaves nothing', function () {

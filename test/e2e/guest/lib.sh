@@ -137,3 +137,16 @@ start_system_bus() {
   dbus-daemon "${config[@]}" --fork >/dev/null || fail "dbus-daemon ${config[*]} did not start"
   wait_for 10 "the system bus socket" test -S /run/dbus/system_bus_socket
 }
+
+# The daemon as the image runs it (a guest booted with runInVm's installRoot):
+# systemd is PID 1 and the unit reads /etc/virtual-media/config.json, on the
+# read-only root. A tmpfs over that directory, holding the installed file,
+# lets a scenario write its own config there and restart the unit.
+writable_daemon_config() {
+  local dir=/etc/virtual-media
+  [ "$(cat /proc/1/comm)" = systemd ] || fail "PID 1 is not systemd: boot the guest with runInVm's installRoot"
+  [ -f "$dir/config.json" ] || fail "$dir/config.json is not installed"
+  cp "$dir/config.json" /run/e2e-installed-config.json || fail "copy the installed config"
+  mount -t tmpfs -o mode=0755,size=1m tmpfs "$dir" || fail "tmpfs on $dir"
+  cp /run/e2e-installed-config.json "$dir/config.json" || fail "restore the installed config"
+}

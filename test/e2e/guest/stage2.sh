@@ -26,15 +26,17 @@ stage2_fail() {
   report_exit 125
 }
 
-echo "E2E-STAGE2 uptime=$(cut -d' ' -f1 /proc/uptime)"
+echo "E2E-STAGE2 init=${E2E_INIT:-bash} uptime=$(cut -d' ' -f1 /proc/uptime)"
+# Under systemd (E2E_INIT=systemd, a service of PID 1) /dev/pts, /dev/shm,
+# the /dev links and lo are already there; /var/tmp is not writable either way.
 mkdir -p /dev/pts /dev/shm "$HOME"
-mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts /dev/pts || stage2_fail "mount devpts"
-mount -t tmpfs -o mode=1777 tmpfs /dev/shm || stage2_fail "mount /dev/shm"
+mountpoint -q /dev/pts || mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts /dev/pts || stage2_fail "mount devpts"
+mountpoint -q /dev/shm || mount -t tmpfs -o mode=1777 tmpfs /dev/shm || stage2_fail "mount /dev/shm"
 mount -t tmpfs -o mode=1777 tmpfs /var/tmp || stage2_fail "mount /var/tmp"
-ln -sf /proc/self/fd /dev/fd
-ln -sf /proc/self/fd/0 /dev/stdin
-ln -sf /proc/self/fd/1 /dev/stdout
-ln -sf /proc/self/fd/2 /dev/stderr
+[ -e /dev/fd ] || ln -sf /proc/self/fd /dev/fd
+[ -e /dev/stdin ] || ln -sf /proc/self/fd/0 /dev/stdin
+[ -e /dev/stdout ] || ln -sf /proc/self/fd/1 /dev/stdout
+[ -e /dev/stderr ] || ln -sf /proc/self/fd/2 /dev/stderr
 ip link set lo up 2>/dev/null || busybox ip link set lo up || echo "E2E-WARN: lo not up"
 
 # Host-provided settings: E2E_MODULES_BASE, E2E_REPLACE_MODULES ("name=/path.ko ...").

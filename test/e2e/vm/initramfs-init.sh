@@ -28,7 +28,16 @@ done < /modules/order
 
 opts=trans=virtio,version=9p2000.L,msize=262144
 # The root is read-only on the host side too; loose caching saves many 9p round trips.
-mount -t 9p -o "$opts,ro,cache=loose" root /newroot || fail "mount 9p root"
+if [ "$e2e_init" = systemd ]; then
+  # What the image installs (share "install", a recipe's ${D}) lies over the
+  # host root, read-only, so the installed files sit at their real paths.
+  mkdir -p /lower/host /lower/install
+  mount -t 9p -o "$opts,ro,cache=loose" root /lower/host || fail "mount 9p root"
+  mount -t 9p -o "$opts,ro,cache=loose" install /lower/install || fail "mount 9p install"
+  mount -t overlay -o ro,lowerdir=/lower/install:/lower/host overlay /newroot || fail "mount overlay of install over root"
+else
+  mount -t 9p -o "$opts,ro,cache=loose" root /newroot || fail "mount 9p root"
+fi
 for dir in /proc /sys /dev /run /tmp; do
   [ -d "/newroot$dir" ] || fail "host root has no $dir"
 done
@@ -47,6 +56,16 @@ mount --move /dev /newroot/dev || fail "move /dev"
 mount --move /sys /newroot/sys || fail "move /sys"
 mount --move /proc /newroot/proc || fail "move /proc"
 
+if [ "$e2e_init" = systemd ]; then
+  # systemd as PID 1, with no unit but those in $e2e_units (and no
+  # generators: they would only write units for the host's fstab and ttys).
+  # container= (empty) says "not a container": else systemd takes the host
+  # root's /.dockerenv for one and ignores the kernel command line.
+  [ -n "$e2e_units" ] && [ -d "/newroot$e2e_units" ] || fail "no unit directory $e2e_units in the share"
+  [ -x /newroot/lib/systemd/systemd ] || fail "no /lib/systemd/systemd on the host: install the Debian package 'systemd'"
+  exec env container= SYSTEMD_UNIT_PATH="$e2e_units" SYSTEMD_GENERATOR_PATH=/nonexistent \
+    SYSTEMD_ENVIRONMENT_GENERATOR_PATH=/nonexistent switch_root /newroot /lib/systemd/systemd
+fi
 [ -n "$e2e_stage2" ] || fail "no e2e_stage2 on the kernel command line"
 exec switch_root /newroot /bin/bash "$e2e_stage2"
 fail "switch_root"

@@ -11,8 +11,8 @@ import { loadOrder, readModuleDeps } from './modules.js';
 const here = dirname(fileURLToPath(import.meta.url));
 export const repoRoot = join(here, '..', '..', '..');
 
-/** What the initramfs needs to mount the 9p root; everything else loads later from the root. */
-const EARLY_MODULES = ['virtio_pci', '9pnet_virtio', '9p'];
+/** What the initramfs needs to mount the 9p root (and an install root over it); everything else loads later from the root. */
+const EARLY_MODULES = ['virtio_pci', '9pnet_virtio', '9p', 'overlay'];
 const BUSYBOX = '/bin/busybox';
 const FORMAT_VERSION = '1';
 

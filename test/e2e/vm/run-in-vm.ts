@@ -3,9 +3,10 @@
 // One boot can run several scenarios: the script decides what to run and
 // writes JSON lines to $E2E_SHARE/results.jsonl.
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { requireCommand } from '../../support/require-command.js';
 import { buildInitramfs, repoRoot, type Initramfs } from './initramfs.js';
 import { findDebianKernel, type DebianKernel } from './kernel.js';
@@ -21,6 +22,22 @@ export const GUEST_SHARE = '/run/e2e-share';
 export const GUEST_REPO = '/run/e2e-repo';
 const STAGE2 = `${GUEST_REPO}/test/e2e/guest/stage2.sh`;
 const RESULTS_FILE = 'results.jsonl';
+/** Where systemd finds its units in the guest: the share's .e2e/units. */
+const GUEST_UNITS = `${GUEST_SHARE}/.e2e/units`;
+const OUR_UNITS = join(dirname(fileURLToPath(import.meta.url)), 'units');
+/** The host's units a systemd guest needs: the system bus and the journal, as on a BMC. */
+const HOST_UNITS = [
+  'dbus.socket',
+  'dbus.service',
+  'systemd-journald.socket',
+  'systemd-journald-dev-log.socket',
+  'systemd-journald-audit.socket',
+  'systemd-journald.service',
+  'shutdown.target',
+];
+const HOST_UNIT_DIR = '/lib/systemd/system';
+/** Where an install root keeps its units (the recipe's ${systemd_system_unitdir}). */
+const INSTALLED_UNIT_DIRS = ['usr/lib/systemd/system', 'lib/systemd/system'];
 const CONSOLE_TAIL_LINES = 40;
 
 export interface RunInVmOptions {
@@ -41,6 +58,15 @@ export interface RunInVmOptions {
    * (host paths; copied into the share). Their stock dependencies are loaded first.
    */
   replaceModules?: Record<string, string>;
+  /**
+   * Boot the guest with systemd as PID 1 and this directory (a recipe's ${D},
+   * see shipped-daemon.ts) laid over the host root (overlayfs, read-only), as
+   * the image would have it installed. Units come from a runtime directory
+   * only (SYSTEMD_UNIT_PATH): ours (vm/units), a few of the host's (D-Bus,
+   * journald) and every unit the install root holds, unchanged. Without it,
+   * the guest script runs under a bash PID 1.
+   */
+  installRoot?: string;
   /** Extra variables for the guest script (no secrets: they sit in a file on the share). */
   env?: Record<string, string>;
   memoryMiB?: number;
@@ -108,8 +134,28 @@ function writeGuestInputs(share: string, options: RunInVmOptions, kernel: Debian
     return `export ${k}=${shellQuote(v)}`;
   });
   writeFileSync(join(dir, 'env'), `${lines.join('\n')}\n`);
+  if (options.installRoot !== undefined) writeUnits(join(dir, 'units'), options.installRoot);
   writeFileSync(join(dir, 'script.sh'), options.script);
   rmSync(join(share, RESULTS_FILE), { force: true });
+}
+
+/** The systemd guest's whole unit search path: ours, the host's few, the install root's, copied verbatim. */
+function writeUnits(units: string, installRoot: string): void {
+  mkdirSync(units, { recursive: true });
+  const copy = (from: string, name: string): void => copyFileSync(join(from, name), join(units, name));
+  for (const name of readdirSync(OUR_UNITS)) copy(OUR_UNITS, name);
+  for (const name of HOST_UNITS) {
+    if (!existsSync(join(HOST_UNIT_DIR, name))) throw new Error(`${HOST_UNIT_DIR}/${name} is missing: install the Debian packages 'systemd' and 'dbus'`);
+    copy(HOST_UNIT_DIR, name);
+  }
+  let installed = 0;
+  for (const dir of INSTALLED_UNIT_DIRS.map((d) => join(installRoot, d)).filter((d) => existsSync(d))) {
+    for (const name of readdirSync(dir)) {
+      copy(dir, name);
+      installed++;
+    }
+  }
+  if (installed === 0) throw new Error(`no systemd units in the install root ${installRoot} (looked in ${INSTALLED_UNIT_DIRS.join(', ')})`);
 }
 
 function readResults(share: string): GuestResult[] {
@@ -161,6 +207,17 @@ async function boot(
     `e2e_stage2=${STAGE2}`,
     `e2e_share_dir=${GUEST_SHARE}`,
     `e2e_repo_dir=${GUEST_REPO}`,
+    ...(options.installRoot !== undefined
+      ? [
+          'e2e_init=systemd',
+          `e2e_units=${GUEST_UNITS}`,
+          'systemd.unit=e2e.target',
+          'systemd.show_status=0',
+          'systemd.log_level=warning',
+          // The daemon's log reaches the console (E2E_VERBOSE) and the journal (journalctl).
+          'systemd.journald.forward_to_console=1',
+        ]
+      : []),
   ].join(' ');
   const args = [
     ...accel.args,
@@ -175,6 +232,9 @@ async function boot(
     '-virtfs', 'local,path=/,mount_tag=root,security_model=none,readonly=on,multidevs=remap',
     '-virtfs', `local,path=${share},mount_tag=share,security_model=none,multidevs=remap`,
     '-virtfs', `local,path=${repoRoot},mount_tag=repo,security_model=none,readonly=on,multidevs=remap`,
+    ...(options.installRoot !== undefined
+      ? ['-virtfs', `local,path=${options.installRoot},mount_tag=install,security_model=none,readonly=on,multidevs=remap`]
+      : []),
     '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04',
   ];
 

@@ -1,24 +1,26 @@
 // The daemon scenarios in the e2e VM, in one node process: builds the
-// fixtures, starts the daemon on the guest's system bus (real /sys, configfs,
-// /dev), runs each scenario and appends one JSON line per scenario to
-// $E2E_SHARE/results.jsonl ({scenario, pass, reason, durationMs, ...}).
+// fixtures, has systemd start the shipped daemon from the layer's unit on the
+// guest's system bus (real /sys, configfs, /dev), runs each scenario and
+// appends one JSON line per scenario to $E2E_SHARE/results.jsonl
+// ({scenario, pass, reason, durationMs, ...}).
 //   node --import tsx test/e2e/guest/daemon/driver.ts [scenario...]
 import { appendFileSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import * as rt from '../../../../codegen/runtime/index.js';
-import { httpsServers, isoImage, makeCa, randomImage, startDaemon, type DaemonRun } from './fixtures.js';
+import { DAEMON_VISIBLE_DIR, SystemdDaemon, httpsServers, isoImage, makeCa, randomImage } from './fixtures.js';
+import { footprint } from './footprint.js';
+import { policy } from './policy.js';
 import { daemonReadRate, daemonStream, ensureReady, faults, mountLatency, httpsCredentials, httpsDisk, httpsIso, inactivity, proxy, type Context, type Measures } from './scenarios.js';
 import { smb } from './smb.js';
 
 const share = process.env.E2E_SHARE ?? '/tmp';
-const repo = process.env.E2E_REPO ?? process.cwd();
 const results = join(share, 'results.jsonl');
 const work = '/tmp/e2e-daemon';
 const SHORT_INACTIVITY_S = 5;
 
-const ALL = ['daemon-https-disk', 'daemon-https-iso', 'daemon-https-credentials', 'daemon-proxy', 'daemon-faults', 'daemon-smb', 'daemon-inactivity'];
+const ALL = ['daemon-policy', 'daemon-https-disk', 'daemon-https-iso', 'daemon-https-credentials', 'daemon-proxy', 'daemon-faults', 'daemon-smb', 'daemon-inactivity'];
 /** Only when named: bench/vm.ts runs them. */
-const EXTRA = ['daemon-mount-latency', 'daemon-read-rate', 'daemon-stream-defaults', 'daemon-stream-tuned'];
+const EXTRA = ['daemon-footprint', 'daemon-mount-latency', 'daemon-read-rate', 'daemon-stream-defaults', 'daemon-stream-tuned'];
 /** The VM bench's best HTTPS filter set (bench/vm.ts, vm.https.*), with the daemon's default cache size. */
 const TUNED_NBDKIT = {
   HttpsFilters: ['cache'],
@@ -37,13 +39,17 @@ function record(line: Record<string, unknown>): void {
   process.stdout.write(`E2E-DAEMON ${line.pass ? 'PASS' : 'FAIL'} ${String(line.scenario)}${line.pass ? '' : `: ${String(line.reason)}`}\n`);
 }
 
-function config(ctx: { ca: string }, settings: { inactivity: number; nbdkit?: object }): object {
+function config(ctx: { ca: string }, settings: { inactivity: number; nbdkit?: object }, mountPoints = 2): object {
+  const extra = Object.fromEntries(
+    Array.from({ length: Math.max(0, mountPoints - 2) }, (_, i) => [`Slot_${i + 2}`, { Mode: 1, NBDDevice: `/dev/nbd${i + 2}`, Timeout: 30, BlockSize: 512 }]),
+  );
   return {
     ...(settings.nbdkit ? { Nbdkit: settings.nbdkit } : {}),
     InactivityTimeout: settings.inactivity,
     MountPoints: {
       Slot_0: { EndpointId: '/nbd/0', Mode: 0, NBDDevice: '/dev/nbd0', Timeout: 30, BlockSize: 512 },
       Slot_1: { Mode: 1, NBDDevice: '/dev/nbd1', Timeout: 30, BlockSize: 512 },
+      ...extra,
     },
     TlsCaFile: ctx.ca,
   };
@@ -57,14 +63,15 @@ async function main(): Promise<number> {
   mkdirSync(work, { recursive: true });
   const setupStarted = Date.now();
   let ctx: Context;
-  let daemon: DaemonRun | undefined;
+  const daemon = new SystemdDaemon();
   let connection: rt.Connection | undefined;
   const failAll = (why: string): number => {
     for (const s of wanted) record({ scenario: s, pass: false, reason: why, durationMs: 0 });
     return wanted.length;
   };
   try {
-    const tls = await makeCa(join(work, 'tls'));
+    // The daemon reads the CA itself: not under /tmp (its PrivateTmp hides ours).
+    const tls = await makeCa(join(DAEMON_VISIBLE_DIR, 'tls'));
     const www = join(work, 'www');
     const auth = { user: 'vmuser', password: 'S3cret pass:word' };
     const disk = randomImage(www, 'disk.img', 8);
@@ -72,16 +79,18 @@ async function main(): Promise<number> {
     const iso = await isoImage(www, 'cd.iso', isoText);
     const servers = await httpsServers(www, tls, auth);
     connection = await rt.Connection.open({ bus: 'system' });
-    ctx = { connection, work, disk, iso, isoText, servers, auth, legacy: { id: 'Slot_1', nbd: 'nbd1' }, proxy: { id: 'Slot_0', nbd: 'nbd0' } };
-    const started = await startDaemon(repo, join(work, 'config.json'), config({ ca: tls.ca }, settingsFor('')), connection);
-    daemon = started.daemon;
-    appendFileSync(results, `${JSON.stringify({ scenario: 'daemon-setup', pass: true, reason: '', durationMs: Date.now() - setupStarted, daemonReadyMs: started.readyMs })}\n`);
+    ctx = { connection, daemon, work, disk, iso, isoText, servers, auth, legacy: { id: 'Slot_1', nbd: 'nbd1' }, proxy: { id: 'Slot_0', nbd: 'nbd0' } };
+    const started = await daemon.start(config({ ca: tls.ca }, settingsFor('')), connection);
+    appendFileSync(results, `${JSON.stringify({ scenario: 'daemon-setup', pass: true, reason: '', durationMs: Date.now() - setupStarted, daemonStartToNameMs: started.startToNameMs })}\n`);
   } catch (e) {
-    await daemon?.stop().catch(() => undefined);
+    await daemon.stop().catch(() => undefined);
     return failAll(`setup failed: ${(e as Error).message}`);
   }
+  const ca = join(DAEMON_VISIBLE_DIR, 'tls', 'ca.pem');
 
   const scenarios: Record<string, () => Promise<Measures>> = {
+    'daemon-policy': () => policy(ctx),
+    'daemon-footprint': () => footprint(daemon, ctx.connection, config({ ca }, settingsFor(''), 4), Number(process.env.E2E_BENCH_ROUNDS ?? 3)),
     'daemon-https-disk': () => httpsDisk(ctx),
     'daemon-https-iso': () => httpsIso(ctx),
     'daemon-https-credentials': () => httpsCredentials(ctx),
@@ -101,16 +110,17 @@ async function main(): Promise<number> {
     try {
       const settings = JSON.stringify(settingsFor(name));
       if (settings !== currentSettings) {
-        // Daemon-wide settings (inactivity timeout, nbdkit filters): restart it.
-        await daemon!.stop();
-        daemon = (await startDaemon(repo, join(work, `config-${name}.json`), config({ ca: join(work, 'tls', 'ca.pem') }, settingsFor(name)), ctx.connection)).daemon;
+        // Daemon-wide settings (inactivity timeout, nbdkit filters): a new config, a restart.
+        await daemon.start(config({ ca }, settingsFor(name)), ctx.connection);
         currentSettings = settings;
       }
+      // The footprint scenario restarts the daemon on a config of its own.
+      if (name === 'daemon-footprint') currentSettings = 'footprint';
       const measures = await scenarios[name]!();
       record({ scenario: name, pass: true, reason: '', durationMs: Date.now() - t, ...measures });
     } catch (e) {
       failed++;
-      record({ scenario: name, pass: false, reason: `${(e as Error).message}; daemon log: ${daemon?.tail(6) ?? '-'}`, durationMs: Date.now() - t });
+      record({ scenario: name, pass: false, reason: `${(e as Error).message}; daemon log: ${await daemon.tail(6)}`, durationMs: Date.now() - t });
       // Leave the mount points ready for the next scenario.
       for (const [kind, id] of [['Legacy', ctx.legacy.id], ['Proxy', ctx.proxy.id]] as const) {
         const did = await ensureReady(ctx.connection, kind, id).catch((err: Error) => `cleanup failed: ${err.message}`);
@@ -118,11 +128,14 @@ async function main(): Promise<number> {
       }
     }
   }
-  const code = await daemon!.stop().catch((e: Error) => {
+  const code = await daemon.stop().catch((e: Error) => {
     record({ scenario: 'daemon-stop', pass: false, reason: e.message, durationMs: 0 });
     return -1;
   });
-  if (code !== 0) failed++;
+  if (code !== 0) {
+    failed++;
+    if (code !== -1) record({ scenario: 'daemon-stop', pass: false, reason: `the daemon ended with ${code === null ? 'a signal' : `status ${code}`} on systemctl stop`, durationMs: 0 });
+  }
   await ctx.servers.open.close();
   await ctx.servers.auth.close();
   await connection?.close();

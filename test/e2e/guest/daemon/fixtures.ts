@@ -1,14 +1,13 @@
 // What the daemon scenarios serve and run: a throw-away CA, random images,
 // an ISO, HTTPS servers (one open, one behind basic auth), the daemon itself
 // on the guest's system bus, and bmcweb's credential pipe.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, constants, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import * as rt from '../../../../codegen/runtime/index.js';
 import { startStaticServer, type StaticServer } from '../https-static-server.js';
 import { ROOT, SERVICE } from './media-client.js';
-import { run, sleep } from './kernel-view.js';
+import { run } from './kernel-view.js';
 
 export interface Image {
   path: string;
@@ -68,62 +67,72 @@ export async function secretPipe(dir: string, user: string, password: string): P
   return readEnd;
 }
 
-/** The daemon as its systemd unit would run it, from source through tsx, on the system bus. */
-export class DaemonRun {
-  readonly log: string[] = [];
-  readonly exited: Promise<number | null>;
-  constructor(readonly child: ChildProcess) {
-    let partial = '';
-    child.stderr!.on('data', (d: Buffer) => {
-      const lines = (partial + d.toString()).split('\n');
-      partial = lines.pop()!;
-      for (const l of lines) {
-        this.log.push(l);
-        process.stdout.write(`[daemon] ${l}\n`);
-      }
-    });
-    this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
-  }
+/** The layer's unit, as installed (test/e2e/vm/shipped-daemon.ts) and started by the guest's systemd. */
+export const UNIT = 'xyz.openbmc_project.VirtualMedia.service';
+/** The unit's --config; the guest script makes its directory writable (lib.sh writable_daemon_config). */
+export const CONFIG_FILE = '/etc/virtual-media/config.json';
+/**
+ * Where files the daemon itself reads go (the CA of TlsCaFile): the unit's
+ * PrivateTmp=yes gives it a /tmp of its own, so not under /tmp.
+ */
+export const DAEMON_VISIBLE_DIR = '/run/e2e-daemon';
 
-  tail(n = 8): string {
-    return this.log.slice(-n).join(' | ');
-  }
-
-  async stop(): Promise<number | null> {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGTERM');
-    const timeout = sleep(30_000).then(() => 'timeout' as const);
-    const code = await Promise.race([this.exited, timeout]);
-    if (code === 'timeout') {
-      this.child.kill('SIGKILL');
-      throw new Error('the daemon did not exit within 30 s of SIGTERM');
-    }
-    return code;
-  }
+async function systemctlShow(...properties: string[]): Promise<Record<string, string>> {
+  const { stdout } = await run('systemctl', ['show', UNIT, ...properties.map((p) => `--property=${p}`)]);
+  return Object.fromEntries(stdout.trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
 }
 
-export async function startDaemon(repo: string, configFile: string, config: object, connection: rt.Connection): Promise<{ daemon: DaemonRun; readyMs: number }> {
-  writeFileSync(configFile, JSON.stringify(config, null, 2));
-  const started = Date.now();
-  const daemon = new DaemonRun(
-    spawn(process.execPath, ['--import', 'tsx', 'daemon/src/main.ts', '--config', configFile, '--bus', 'system', '--debug'], {
-      cwd: repo,
-      stdio: ['ignore', 'inherit', 'pipe'],
-    }),
-  );
-  let exit: number | null | undefined;
-  void daemon.exited.then((c) => (exit = c));
-  for (;;) {
-    if (exit !== undefined) throw new Error(`the daemon exited (${exit}) before serving: ${daemon.tail()}`);
+/**
+ * The daemon as the image runs it: the release bundle installed by the
+ * recipe, started by systemd from the layer's unit (sandboxing, capabilities,
+ * Type=dbus) on the system bus behind the layer's D-Bus policy.
+ */
+export class SystemdDaemon {
+  /** The unit's main process (the daemon's node), for its mount namespace and RSS. */
+  async pid(): Promise<number> {
+    return Number((await systemctlShow('MainPID')).MainPID);
+  }
+
+  /** The last lines the daemon logged (its journal). */
+  async tail(n = 8): Promise<string> {
     try {
-      const objects = await rt.getManagedObjects(connection, SERVICE, ROOT, { timeoutMs: 2000 });
-      if (objects.size > 0) return { daemon, readyMs: Date.now() - started };
-    } catch {
-      // not there yet
+      const { stdout } = await run('journalctl', ['--no-pager', '-o', 'cat', '-n', String(n), '-u', UNIT]);
+      return stdout.trim().split('\n').join(' | ');
+    } catch (e) {
+      return `(journalctl failed: ${(e as Error).message})`;
     }
-    if (Date.now() - started > 60_000) {
-      await daemon.stop().catch(() => undefined);
-      throw new Error(`the daemon did not serve ${SERVICE} within 60 s: ${daemon.tail()}`);
+  }
+
+  /**
+   * Writes the config to the unit's --config path and (re)starts the unit.
+   * systemctl returns once the daemon owns its name (Type=dbus);
+   * startToNameMs is systemd's own count, from forking the daemon (sandbox
+   * set-up included) to the name on the bus.
+   */
+  async start(config: object, connection: rt.Connection): Promise<{ startToNameMs: number }> {
+    writeFileSync(CONFIG_FILE, JSON.stringify(config, null, 2));
+    try {
+      await run('systemctl', ['restart', UNIT]);
+    } catch (e) {
+      throw new Error(`systemctl restart ${UNIT} failed: ${(e as Error).message.trim()}; journal: ${await this.tail(12)}`);
     }
-    await sleep(200);
+    const times = await systemctlShow('ExecMainStartTimestampMonotonic', 'ActiveEnterTimestampMonotonic');
+    const startToNameMs = (Number(times.ActiveEnterTimestampMonotonic) - Number(times.ExecMainStartTimestampMonotonic)) / 1000;
+    const objects = await rt.getManagedObjects(connection, SERVICE, ROOT, { timeoutMs: 20_000 });
+    if (objects.size === 0) throw new Error(`${SERVICE} owns its name but serves no objects: ${await this.tail()}`);
+    return { startToNameMs };
+  }
+
+  /**
+   * systemctl stop (SIGTERM); resolves with the daemon's exit status, null
+   * when a signal ended it (systemd counts a death by SIGTERM as success,
+   * this does not).
+   */
+  async stop(): Promise<number | null> {
+    await run('systemctl', ['stop', UNIT]);
+    const { Result, ExecMainCode, ExecMainStatus } = await systemctlShow('Result', 'ExecMainCode', 'ExecMainStatus');
+    if (Result !== 'success') throw new Error(`${UNIT} stopped with Result=${Result} (status ${ExecMainStatus}): ${await this.tail()}`);
+    // ExecMainCode is a siginfo si_code: 2 = CLD_KILLED, 3 = CLD_DUMPED.
+    return ExecMainCode === '2' || ExecMainCode === '3' ? null : Number(ExecMainStatus);
   }
 }

@@ -8,13 +8,15 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type * as rt from '../../../../codegen/runtime/index.js';
 import type { StaticServer } from '../https-static-server.js';
-import type { Image } from './fixtures.js';
+import type { Image, SystemdDaemon } from './fixtures.js';
 import { randomImage, secretPipe } from './fixtures.js';
 import { dropCaches, leftovers, processes, run, sha256, sleep, usbBlockDevices, waitClean, waitFor, waitForUsbDevice } from './kernel-view.js';
 import { Medium } from './media-client.js';
 
 export interface Context {
   connection: rt.Connection;
+  /** The unit systemd runs; its mounts (CIFS) live in its own mount namespace. */
+  daemon: SystemdDaemon;
   work: string;
   disk: Image;
   iso: Image;

@@ -75,8 +75,9 @@ export async function startSamba(shareDir: string): Promise<ChildProcess> {
   return smbd;
 }
 
-function cifsMounts(): string[] {
-  return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => / - cifs /.test(l));
+/** CIFS mounts in the daemon's mount namespace (the unit's sandbox gives it one of its own). */
+async function cifsMounts(c: Context): Promise<string[]> {
+  return readFileSync(`/proc/${await c.daemon.pid()}/mountinfo`, 'utf8').split('\n').filter((l) => / - cifs /.test(l));
 }
 
 export async function smb(c: Context, work: string): Promise<Measures> {
@@ -96,9 +97,10 @@ export async function smb(c: Context, work: string): Promise<Measures> {
       closeSync(fd);
     }
     const mountToCompletionMs = await m.expectCompletion('SMB Mount', t0, 90_000);
-    if (cifsMounts().length !== 1) throw new Error(`expected one cifs mount, found ${cifsMounts().length}`);
+    const mounts = await cifsMounts(c);
+    if (mounts.length !== 1) throw new Error(`expected one cifs mount in the daemon's namespace, found ${mounts.length}`);
     // mountinfo's super options: what the kernel negotiated (vers=3.1.1, seal).
-    const cifsOptions = cifsMounts()[0]!.split(' - cifs ')[1]?.split(' ')[1] ?? '';
+    const cifsOptions = mounts[0]!.split(' - cifs ')[1]?.split(' ')[1] ?? '';
     if (!/(^|,)seal(,|$)/.test(cifsOptions)) throw new Error(`the CIFS mount is not sealed (encrypted): ${cifsOptions}`);
     const cifsVersion = /(?:^|,)vers=([\d.]+)/.exec(cifsOptions)?.[1];
     if ((await m.mountPoint.get('WriteProtected')) !== false) throw new Error('WriteProtected is true for a read-write SMB mount');
@@ -115,7 +117,7 @@ export async function smb(c: Context, work: string): Promise<Measures> {
     await m.unmount();
     const unmountMs = await m.expectCompletion('SMB Unmount', t1, 60_000);
     await waitClean(c.legacy.nbd, socket);
-    await waitFor('the cifs mount to be gone', 20_000, () => cifsMounts().length === 0);
+    await waitFor('the cifs mount to be gone', 20_000, async () => (await cifsMounts(c)).length === 0);
     const head = readFileSync(image.path).subarray(0, 1 << 20);
     if (!head.equals(readFileSync(payload))) throw new Error('the write through the USB disk did not reach the file on the share');
     return { mountToCompletionMs, unmountMs, cifsVersion };
