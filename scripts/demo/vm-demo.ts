@@ -7,6 +7,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { bundleDaemon } from '../../daemon/build/bundle.js';
+import { repoRoot } from '../../test/e2e/vm/initramfs.js';
 import { installShippedDaemon } from '../../test/e2e/vm/shipped-daemon.js';
 import { buildPatchedMassStorageModule } from '../../test/kernel/build-module.js';
 import { runInVm } from '../../test/e2e/vm/run-in-vm.js';
@@ -26,12 +28,20 @@ function line(text: string): void {
   process.stdout.write(`${text}\n`);
 }
 
+/**
+ * The guest side, bundled on the host (esbuild, as the daemon is): tsx
+ * compiling the TypeScript in the guest costs tens of seconds under TCG. In
+ * the repository's .cache, so the guest finds it on the repository share and
+ * node_modules above it.
+ */
+const GUEST_BUNDLE = '.cache/e2e/demo-guest.mjs';
+
 const GUEST_SCRIPT = `
 . "$E2E_GUEST_DIR/lib.sh"
 writable_daemon_config
 cd "$E2E_REPO" || exit 100
 echo "BOOTED"
-exec node --import tsx scripts/demo/guest.ts
+exec node ${GUEST_BUNDLE}
 `;
 
 async function main(): Promise<void> {
@@ -42,6 +52,7 @@ async function main(): Promise<void> {
   progress('building the usb_f_mass_storage module with the LUN-stats patch…');
   const module = await buildPatchedMassStorageModule();
   line(`patched module for ${module.kernelVersion}${module.built ? ' built' : ' (cached)'}`);
+  await bundleDaemon(join(repoRoot, GUEST_BUNDLE), false, 'scripts/demo/guest.ts');
   progress('building the release tarball and installing it with the recipe\'s do_install…');
   const installDir = mkdtempSync(join(tmpdir(), 'vm-demo-shipped-'));
   const shipped = await installShippedDaemon(installDir);

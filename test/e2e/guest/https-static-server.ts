@@ -181,4 +181,6 @@ async function main(): Promise<void> {
   for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => void server.close().then(() => process.exit(0)));
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await main();
+// Run as a program only when it is the script itself, not inside a bundle
+// (the demo bundles its guest side, and there import.meta.url is the bundle's).
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href && /https-static-server\.[cm]?[jt]s$/.test(process.argv[1] ?? '')) await main();

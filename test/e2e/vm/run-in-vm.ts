@@ -214,8 +214,6 @@ async function boot(
           'systemd.unit=e2e.target',
           'systemd.show_status=0',
           'systemd.log_level=warning',
-          // The daemon's log reaches the console (E2E_VERBOSE) and the journal (journalctl).
-          'systemd.journald.forward_to_console=1',
         ]
       : []),
   ].join(' ');
