@@ -71,7 +71,9 @@ export class NbdServerConnection {
   private skipping: { option: number; left: number } | undefined;
   private readonly inFlight = new Set<Promise<void>>();
   private readonly pendingWrites = new Set<Promise<void>>();
-  private writesSinceFlush = false;
+  /** Writes dispatched so far, and how many of them a finished flush covers. */
+  private writesDispatched = 0;
+  private writesFlushed = 0;
   private inputPaused = false;
   private waitingForDrain = false;
   private pumping = false;
@@ -416,7 +418,7 @@ export class NbdServerConnection {
     this.inFlight.add(tracked);
     if (isWrite) {
       this.pendingWrites.add(tracked);
-      this.writesSinceFlush = true;
+      this.writesDispatched++;
     }
   }
 
@@ -449,9 +451,10 @@ export class NbdServerConnection {
 
   private async flushAfterWrites(): Promise<undefined> {
     // Every write replied to before this FLUSH arrived is in pendingWrites or done.
+    const covers = this.writesDispatched;
     await Promise.allSettled([...this.pendingWrites]);
     await this.medium.flush();
-    this.writesSinceFlush = false;
+    this.writesFlushed = Math.max(this.writesFlushed, covers);
     return undefined;
   }
 
@@ -510,7 +513,7 @@ export class NbdServerConnection {
     this.end = { reason: 'disconnect' };
     this.input.clear();
     void Promise.allSettled([...this.inFlight]).then(async () => {
-      if (this.writesSinceFlush) await this.medium.flush().catch((e) => this.log(`flush on disconnect failed: ${(e as Error).message}`));
+      if (this.writesDispatched > this.writesFlushed) await this.medium.flush().catch((e) => this.log(`flush on disconnect failed: ${(e as Error).message}`));
       this.closeTransport();
       this.settleIfIdle();
     });
