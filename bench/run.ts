@@ -7,7 +7,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Row } from './row.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const ALL = ['codegen', 'calls', 'daemon', 'nbdkit', 'vm'];
+const ALL = ['codegen', 'calls', 'daemon', 'nbdkit', 'vm', 'nbd'];
 // BENCH_ONLY=calls,daemon runs a subset.
 const MODULES = process.env.BENCH_ONLY ? ALL.filter((m) => process.env.BENCH_ONLY!.split(',').includes(m)) : ALL;
 
