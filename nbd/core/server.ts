@@ -27,6 +27,11 @@ export interface ServerOptions extends ExportOptions {
   inputLimit?: number;
   /** Diagnostics: what a client did wrong, and where. */
   log?: (line: string) => void;
+  /**
+   * Allocates READ reply buffers. The default zero-fills (new Uint8Array);
+   * Node passes Buffer.allocUnsafe, since the medium overwrites every byte.
+   */
+  allocate?: (size: number) => Uint8Array;
 }
 
 export interface ServerStats {
@@ -65,6 +70,7 @@ export class NbdServerConnection {
   private readonly maxInFlight: number;
   private readonly outputHighWater: number;
   private readonly inputLimit: number;
+  private readonly allocate: (size: number) => Uint8Array;
   private noZeroes = false;
   private fixedNewstyle = false;
   /** Bytes of an oversized option still to discard before answering it. */
@@ -95,6 +101,7 @@ export class NbdServerConnection {
     this.maxInFlight = Math.max(1, options.maxInFlight ?? 16);
     this.outputHighWater = options.outputHighWater ?? 8 * 1024 * 1024;
     this.inputLimit = options.inputLimit ?? 4 * P.MAX_PAYLOAD;
+    this.allocate = options.allocate ?? ((size) => new Uint8Array(size));
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
   }
 
@@ -424,7 +431,7 @@ export class NbdServerConnection {
 
   private async read(req: Request): Promise<Uint8Array> {
     // Header and data in one buffer: one send, no copy of the data.
-    const reply = new Uint8Array(P.SIMPLE_REPLY_HEADER + req.length);
+    const reply = this.allocate(P.SIMPLE_REPLY_HEADER + req.length);
     if (req.length > 0) await this.medium.read(req.offset, reply.subarray(P.SIMPLE_REPLY_HEADER));
     this.stats.reads++;
     this.stats.bytesRead += req.length;

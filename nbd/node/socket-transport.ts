@@ -35,7 +35,7 @@ export function socketTransport(socket: Socket): Transport {
 
 /** Serves `medium` to the NBD client on `socket`; resolves when the connection is over. */
 export function serveSocket(socket: Socket, medium: Medium, options: ServerOptions = {}): NbdServerConnection {
-  const connection = new NbdServerConnection(medium, socketTransport(socket), options);
+  const connection = new NbdServerConnection(medium, socketTransport(socket), { allocate: (n) => Buffer.allocUnsafe(n), ...options });
   socket.on('data', (chunk: Buffer) => connection.receive(chunk));
   socket.on('error', (e) => options.log?.(`socket error: ${e.message}`));
   socket.on('close', () => connection.peerClosed());

@@ -47,7 +47,7 @@ export function websocketTransport(ws: WebSocket, maxMessage = BMCWEB_MAX_MESSAG
 
 /** Serves `medium` over an open websocket; the greeting is sent at once. */
 export function serveWebSocket(ws: WebSocket, medium: Medium, options: ServerOptions = {}): NbdServerConnection {
-  const connection = new NbdServerConnection(medium, websocketTransport(ws), options);
+  const connection = new NbdServerConnection(medium, websocketTransport(ws), { allocate: (n) => Buffer.allocUnsafe(n), ...options });
   ws.on('message', (data: Buffer | ArrayBuffer | Buffer[]) => {
     if (Array.isArray(data)) for (const d of data) connection.receive(d);
     else connection.receive(data instanceof ArrayBuffer ? new Uint8Array(data) : data);
