@@ -104,6 +104,22 @@ describe('nbd CLI: virtual-media-serve against a fake bmcweb', function () {
     nbdClient.destroy();
   });
 
+  it('the BMC closing the websocket (an eject on its side) ends the CLI and deletes the session', async () => {
+    const image = join(dir, 'bmc.img');
+    writeFileSync(image, randomBytes(1024 * 1024));
+    start(image);
+    const socket = await bmc.mounted('Slot_0');
+    const nbdClient = connect(socket);
+    nbdClient.on('error', () => undefined);
+    nbdClient.resume();
+    await new Promise((r) => nbdClient.once('data', r));
+    bmc.closeSlot('Slot_0', 'ejected');
+    assert.equal(await cli!.exit(), 0, cli!.stderr);
+    assert.match(cli!.stderr, /the BMC closed the websocket \(websocket close 1000\)/);
+    assert.equal(bmc.sessions.size, 0);
+    nbdClient.destroy();
+  });
+
   it('--list shows the proxy-mode slots only; bad passwords, unverifiable certificates and --password on argv are refused clearly', async () => {
     const list = new CliProcess(['--bmc', bmc.url, '--ca', pki.caFile, '--list'], { BMC_PASSWORD: PASSWORD });
     assert.equal(await list.exit(), 0, list.stderr);
