@@ -182,7 +182,8 @@ async function serve(
         ws.once('close', () => (clearTimeout(t), resolve()));
       });
     }
-    if (timer && tty) io.stderr.write(`\r\x1b[K${progress.line()}\n`);
+    // The totals, once, whatever the terminal (not with --quiet).
+    if (!args.quiet) io.stderr.write(`${tty ? '\r\x1b[K' : ''}${progress.total()}\n`);
     return { ...end, ...(closeCode === undefined ? {} : { closeCode }) };
   } finally {
     if (timer) clearInterval(timer);

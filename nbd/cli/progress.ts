@@ -21,6 +21,16 @@ export class Progress {
     this.last = { at: started, bytes: 0, reads: 0, writes: 0 };
   }
 
+  /** Totals since the start, for the last line. */
+  total(now = Date.now()): string {
+    const s = this.stats;
+    const seconds = Math.max(0.001, (now - this.started) / 1000);
+    let text = `total: served ${formatBytes(s.bytesRead)} in ${seconds.toFixed(1)} s (${formatBytes(s.bytesRead / seconds)}/s), ${s.reads} reads`;
+    if (s.writes > 0) text += `, written ${formatBytes(s.bytesWritten)} in ${s.writes} writes`;
+    if (s.errors > 0) text += `, ${s.errors} errors`;
+    return text;
+  }
+
   line(now = Date.now()): string {
     const dt = Math.max(1, now - this.last.at) / 1000;
     const s = this.stats;

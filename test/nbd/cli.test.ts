@@ -66,6 +66,7 @@ describe('nbd CLI: virtual-media-serve against a fake bmcweb', function () {
     assert.equal(sha256(copy.stdout), sha256(bytes));
     assert.equal(await cli!.exit(), 0, cli!.stderr);
     assert.doesNotMatch(cli!.stderr + cli!.stdout, new RegExp(PASSWORD));
+    assert.match(cli!.stderr, /total: served 6\.0 MiB in [\d.]+ s \([\d.]+ \w+\/s\), \d+ reads/);
     assert.deepEqual(bmc.requests.filter((r) => r.startsWith('UPGRADE')), ['UPGRADE /nbd/0', 'UPGRADE /nbd/0']);
   });
 
