@@ -5,6 +5,9 @@ import { NbdServerConnection, type ServerOptions } from '../core/server.js';
 import type { Medium } from '../core/medium.js';
 import type { Transport } from '../core/transport.js';
 
+/** How long queued replies may take to drain after we close, before the socket is cut. */
+const CLOSE_GRACE_MS = 5000;
+
 export function socketTransport(socket: Socket): Transport {
   return {
     send: (bytes) => {
@@ -13,6 +16,10 @@ export function socketTransport(socket: Socket): Transport {
     close: () => {
       if (socket.destroyed) return;
       socket.end(() => socket.destroy());
+      // A peer that stops reading would keep end() from ever finishing.
+      const timer = setTimeout(() => socket.destroy(), CLOSE_GRACE_MS);
+      timer.unref();
+      socket.once('close', () => clearTimeout(timer));
     },
     get bufferedAmount() {
       return socket.writableLength;

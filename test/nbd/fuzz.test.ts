@@ -134,6 +134,28 @@ describe('nbd core: fuzzing', function () {
     assert.equal(ends.length, 40);
     assert.equal(server.openSockets, 0);
   });
+
+  it('a client that stops reading and is hung up on is cut off, not kept open', async function () {
+    const server = await UnixNbdServer.start(new CheckedMedium(image.slice(), false), { name: 'disk' });
+    const s = connect(server.socket);
+    s.on('error', () => undefined);
+    await new Promise((r) => s.once('connect', r));
+    s.pause(); // never reads: replies pile up in the server's socket
+    const reads = Array.from({ length: 500 }, (_, i) => request(0, BigInt(i), 0n, SIZE)); // 4 MiB of replies: under the output high-water mark
+    const bad = request(0, 0n, 0n, 0);
+    bad[0] = 0; // then a bad magic: the server hangs up
+    s.write(concat([clientFlags(3), option(7, goData('')), ...reads, bad]));
+    await new Promise<void>((resolve) => {
+      const poll = () => (server.ends.length > 0 ? resolve() : setTimeout(poll, 50));
+      poll();
+    });
+    assert.equal(server.ends[0]!.reason, 'protocol');
+    // The grace period (5 s) passes, then the socket is destroyed although the client never read.
+    await new Promise((r) => setTimeout(r, 5500));
+    assert.equal(server.openSockets, 0);
+    s.destroy();
+    await server.stop();
+  });
 });
 
 /**
