@@ -1,15 +1,16 @@
 // A bus connection with what dbus-next leaves out: call timeouts, pending
 // calls rejected when the connection drops, signal subscriptions that can be
-// removed, and a safe close (dbus-next crashes when disconnected mid-handshake).
-import { DBusError, Message, MessageType, NO_REPLY_EXPECTED, sessionBus, systemBus, type MessageBus } from './dbus-next.js';
+// removed, and a safe close. The socket under it is ours (transport.ts).
+import { DBusError, Message, MessageType, NO_REPLY_EXPECTED, type MessageBus } from './dbus-next.js';
 import { reviveError, StandardError } from './errors.js';
 import { claimIncomingFds, recordReplyFds } from './incoming-fds.js';
+import { closeBus, openBus } from './transport.js';
 
 export interface ConnectOptions {
   /** A bus address (`unix:path=…`); default: the system bus, or the session bus with `bus: 'session'`. */
   address?: string;
   bus?: 'system' | 'session';
-  /** Exchange unix fds (needs the usocket addon); default true. */
+  /** Exchange unix fds (loads the native addon meta-virtual-media-unix-fd); default true. */
   negotiateUnixFd?: boolean;
   /** Default method-call timeout in ms (D-Bus' usual 25 s). */
   callTimeoutMs?: number;
@@ -104,14 +105,12 @@ export class Connection {
 
   /** Opens a connection and waits until the bus has given it a name. */
   static async open(options: ConnectOptions = {}): Promise<Connection> {
-    const negotiateUnixFd = options.negotiateUnixFd ?? true;
-    const bus = options.address
-      ? sessionBus({ busAddress: options.address, negotiateUnixFd } as never)
-      : options.bus === 'session'
-        ? sessionBus({ negotiateUnixFd } as never)
-        : systemBus({ negotiateUnixFd } as never);
+    const bus = openBus({ address: options.address, bus: options.bus, negotiateUnixFd: options.negotiateUnixFd ?? true });
     await new Promise<void>((resolve, reject) => {
-      const onError = (e: Error) => reject(new Error(`cannot connect to D-Bus${options.address ? ` at ${options.address}` : ''}: ${e.message}`));
+      const onError = (e: Error) => {
+        closeBus(bus);
+        reject(new Error(`cannot connect to D-Bus${options.address ? ` at ${options.address}` : ''}: ${e.message}`));
+      };
       bus.once('error', onError);
       bus.once('connect', () => {
         bus.off('error', onError);
@@ -195,7 +194,7 @@ export class Connection {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#lost();
-    this.bus.disconnect();
+    closeBus(this.bus);
   }
 
   #lost(): void {

@@ -23,3 +23,15 @@ declare module 'dbus-next/lib/signature.js' {
   const signature: unknown;
   export default signature;
 }
+declare module 'dbus-next/lib/handshake.js' {
+  const handshake: unknown;
+  export default handshake;
+}
+declare module 'dbus-next/lib/marshall-compat.js' {
+  const marshallCompat: unknown;
+  export default marshallCompat;
+}
+declare module 'dbus-next/lib/bus.js' {
+  const MessageBus: unknown;
+  export default MessageBus;
+}
