@@ -77,7 +77,7 @@ async function daemon(bundle: string, configFile: string, address: string, watch
 export async function run(): Promise<Row[]> {
   const work = resolve('.cache/bench/daemon');
   mkdirSync(work, { recursive: true });
-  // The bundle beside a node_modules holding usocket, as installed on the BMC.
+  // The bundle beside a node_modules holding the unix-fd addon, as installed on the BMC.
   const built = await bundleDaemon(join('.cache/bench/daemon', 'virtual-mediad.mjs'));
   if (!existsSync(join(work, 'node_modules'))) symlinkSync(resolve('node_modules'), join(work, 'node_modules'));
   const bus = await startPrivateBus();

@@ -1,14 +1,15 @@
 // Builds the production daemon: one ESM file, dist/virtual-mediad.mjs, with
-// dbus-next, usocket's JavaScript and the generated bindings inside. Only
-// usocket's native addon (unix fd passing) stays outside: it is loaded at run
-// time from node_modules/usocket/build/Release/uwrap.node next to the bundle,
-// where the layer installs it. x11 is an optional dbus-next dependency for
-// X11 session buses, never used on a BMC.
+// dbus-next, the runtime and the generated bindings inside. Only our unix-fd
+// addon (codegen/runtime/unix-fd) stays outside: the runtime loads it at run
+// time as node_modules/meta-virtual-media-unix-fd (package.json and
+// build/Release/unix_fd.node) next to the bundle, where the layer installs
+// it. x11 is an optional dbus-next dependency for X11 session buses, never
+// used on a BMC; usocket is the addon dbus-next's own socket code would try,
+// a code path the runtime never takes (codegen/runtime/transport.ts).
 //
 // Small stand-ins replace what the daemon does not need, for start-up time
-// and memory (bench/daemon.ts): xml2js (dbus-next parses no XML here), Node's
-// assert (two checks), debug (usocket's logging) and bindings (the addon's
-// path is known).
+// and memory (bench/daemon.ts): xml2js (dbus-next parses no XML here) and
+// Node's assert (two checks).
 //
 //   npx tsx daemon/build/bundle.ts [--outfile dist/virtual-mediad.mjs] [--metafile FILE] [--entry daemon/src/main.ts] [--no-minify]
 import { build, type Metafile } from 'esbuild';
@@ -26,9 +27,9 @@ export interface BundleResult {
   readonly metafile: Metafile;
 }
 
-// esbuild turns dbus-next's require() calls into a shim that fails for
-// externals in ESM output; a real require bound to the bundle's location
-// finds usocket in the node_modules beside it.
+// esbuild turns require() calls into a shim that fails for externals in ESM
+// output; a real require bound to the bundle's location finds what is in the
+// node_modules beside it.
 const REQUIRE_BANNER = "import { createRequire as __vmCreateRequire } from 'node:module'; const require = __vmCreateRequire(import.meta.url);";
 
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
@@ -43,12 +44,10 @@ export async function bundleDaemon(outfile = 'dist/virtual-mediad.mjs', minify =
     platform: 'node',
     format: 'esm',
     target: 'node20',
-    external: ['x11', '*.node'],
+    external: ['x11', 'usocket', '*.node'],
     alias: {
       xml2js: here('./xml2js-lite.ts'),
       assert: here('./assert-lite.cjs'),
-      debug: here('./debug-off.cjs'),
-      bindings: here('./usocket-bindings.cjs'),
     },
     banner: { js: REQUIRE_BANNER },
     outfile,

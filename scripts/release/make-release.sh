@@ -4,9 +4,10 @@
 # holding
 #   dist/virtual-mediad.mjs   the daemon, bundled into one ESM file
 #   dist/client/              the typed client library (ESM .js + .d.ts)
-#   node_modules/usocket/     addon SOURCES (built for the target by the recipe)
-#     + bindings, file-uri-to-path, debug, ms (its runtime modules) and nan
-#       (headers for the addon build)
+#   node_modules/meta-virtual-media-unix-fd/
+#                             our unix-fd addon's SOURCES (package.json,
+#                             binding.gyp, src/unix_fd.c), built for the
+#                             target by the recipe
 #   licenses/<package>/      license texts of the packages bundled into dist/
 #   config/virtual-media.json, package.json, LICENSE
 # and writes <tarball>.sha256 next to it.
@@ -93,15 +94,16 @@ trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage/dist/client" "$stage/config" "$stage/node_modules"
 
 # 1. The daemon in one ESM file, made by the daemon's own bundle script
-#    (small stand-ins for xml2js, assert, debug and bindings; only the usocket
-#    addon, uwrap.node, stays outside and is loaded from node_modules next
-#    to the bundle).
+#    (small stand-ins for xml2js and assert; only our unix-fd addon,
+#    unix_fd.node, stays outside and is loaded from node_modules next to the
+#    bundle).
 node --import tsx daemon/build/bundle.ts --entry "$daemon_entry" --outfile "$stage/dist/virtual-mediad.mjs" \
     --metafile "$stage/daemon.meta.json" >/dev/null
 
 # 2. The client library: one ESM file with dbus-next inside (the image has
-#    no dbus-next package of its own; usocket, when a service has it, is
-#    found at run time as for the daemon), and declarations.
+#    no dbus-next package of its own; the unix-fd addon, for a service that
+#    passes fds, is found at run time as for the daemon), and declarations.
+#    usocket and x11 are dbus-next branches the runtime never takes.
 node_modules/.bin/esbuild "$client_entry" --bundle --platform=node --format=esm --target=node20 \
     --external:usocket --external:x11 --legal-comments=eof --log-level=warning \
     "--banner:js=import { createRequire as __vmCreateRequire } from 'node:module'; const require = __vmCreateRequire(import.meta.url);" \
@@ -113,14 +115,15 @@ node_modules/.bin/tsc --ignoreConfig --declaration --emitDeclarationOnly --skipL
 client_types="./dist/client/types/${client_entry%.ts}.d.ts"
 [ -f "$stage/$client_types" ] || fail "tsc did not write $client_types"
 
-# 3. The addon sources and the modules it needs, copied from node_modules
-#    (the versions the lock file pins); any host build output is left out.
-runtime_modules="usocket bindings file-uri-to-path debug ms nan"
-for module in $runtime_modules; do
-    [ -d "node_modules/$module" ] || fail "node_modules/$module missing: run npm ci"
-    cp -R "node_modules/$module" "$stage/node_modules/$module"
-done
-rm -rf "$stage/node_modules/usocket/build"
+# 3. The addon's sources (it needs no other module), from the checkout; any
+#    host build output is left out.
+addon=meta-virtual-media-unix-fd
+addon_src=codegen/runtime/unix-fd
+runtime_modules=$addon
+[ -f "$addon_src/src/unix_fd.c" ] && [ -f "$addon_src/binding.gyp" ] || fail "no unix-fd addon sources in $addon_src"
+mkdir -p "$stage/node_modules/$addon/src"
+cp "$addon_src/package.json" "$addon_src/binding.gyp" "$stage/node_modules/$addon/"
+cp "$addon_src/src/unix_fd.c" "$stage/node_modules/$addon/src/"
 
 # 4. License texts of the packages bundled into the two JavaScript files
 #    (their code is in dist/, their package directories are not), for the

@@ -1,20 +1,21 @@
 // The production bundle as the layer installs it: one .mjs file and, beside
-// it, node_modules/usocket with its built addon. It must start, serve the
-// bus, and receive a unix fd (bmcweb's sbh Mount).
+// it, node_modules/meta-virtual-media-unix-fd with its built addon. It must
+// start, serve the bus, and receive a unix fd (bmcweb's sbh Mount); without
+// the addon it must refuse to start, saying so.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, readFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { builtinModules } from 'node:module';
 import { bundleDaemon, type BundleResult } from '../../daemon/build/bundle.js';
-import { SERVICE } from './support/daemon-process.js';
+import { fakeConfig, SERVICE, spawnDaemon } from './support/daemon-process.js';
 import { Harness, ROOT } from './support/harness.js';
 import { diskImage } from './support/images.js';
 import { secret, secretPipe } from './support/secret-pipe.js';
 import { makePki, startImageServer } from './support/tls-server.js';
 
-// The least the bundle needs beside it: usocket's package.json and addon (the layer installs more).
-const RUNTIME_FILES = ['usocket/package.json', 'usocket/build/Release/uwrap.node'];
+// What the bundle needs beside it (what the layer installs): the addon's package.json and the addon.
+const RUNTIME_FILES = ['meta-virtual-media-unix-fd/package.json', 'meta-virtual-media-unix-fd/build/Release/unix_fd.node'];
 
 describe('daemon: production bundle', function () {
   this.timeout(120_000);
@@ -36,8 +37,22 @@ describe('daemon: production bundle', function () {
   it('is one self-contained ESM file: no package is imported from outside, only Node built-ins', () => {
     const builtins = new Set(builtinModules);
     const outside = built.externalImports.filter((i) => !(i.startsWith('node:') || builtins.has(i)));
-    // x11: dbus-next's optional X11 session-bus lookup, in a branch a BMC never takes.
-    assert.deepEqual(outside, ['x11']);
+    // usocket and x11: dbus-next's own socket code and its X11 session-bus
+    // lookup, branches the runtime never takes (codegen/runtime/transport.ts).
+    assert.deepEqual(outside, ['usocket', 'x11']);
+  });
+
+  it('without the unix-fd addon beside it, refuses to start naming the addon and the bus', async () => {
+    const bare = join(h.kernel.root, 'bare');
+    mkdirSync(bare);
+    cpSync(built.outfile, join(bare, 'virtual-mediad.mjs'));
+    const config = join(h.kernel.root, 'bare-config.json');
+    writeFileSync(config, JSON.stringify(fakeConfig(h.kernel, { Slot_2: { Mode: 1, NBDDevice: 'nbd2', UnixSocket: join(h.kernel.run, 'nbd2.sock') } })));
+    const daemon = spawnDaemon(['--config', config, '--address', h.bus.address], process.env, join(bare, 'virtual-mediad.mjs'));
+    assert.equal(await daemon.exited, 1, daemon.log());
+    assert.match(daemon.log(), /meta-virtual-media-unix-fd/);
+    assert.ok(daemon.log().includes(h.bus.address), daemon.log());
+    assert.doesNotMatch(daemon.log(), /^\s+at /m, 'no stack trace');
   });
 
   it('starts from the install layout, serves the bus and takes the credentials fd of an sbh Mount', async () => {

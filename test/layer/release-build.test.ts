@@ -1,11 +1,11 @@
 // The recipe's own build steps, run outside bitbake on release tarballs made
-// by scripts/release/make-release.sh: unpack, build the usocket addon (host,
+// by scripts/release/make-release.sh: unpack, build the unix-fd addon (host,
 // and a cross build for 32-bit ARM), install into a staging root with the
 // recipe's paths, start the daemon from there on a private bus.
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -80,22 +80,21 @@ describe('layer: recipe build steps on a release tarball (fixture daemon)', func
       'package/dist/virtual-mediad.mjs',
       'package/dist/client/index.js',
       'package/config/virtual-media.json',
-      'package/node_modules/usocket/binding.gyp',
-      'package/node_modules/usocket/src/uwrap.cc',
-      'package/node_modules/usocket/index.js',
-      'package/node_modules/nan/nan.h',
-      'package/node_modules/bindings/bindings.js',
+      'package/node_modules/meta-virtual-media-unix-fd/package.json',
+      'package/node_modules/meta-virtual-media-unix-fd/binding.gyp',
+      'package/node_modules/meta-virtual-media-unix-fd/src/unix_fd.c',
     ]) {
       assert.ok(entries.includes(required), `${required} missing from the tarball`);
     }
     assert.ok(entries.every((e) => e.startsWith('package/')), 'every entry is under package/');
-    assert.ok(!entries.some((e) => e.includes('/usocket/build/')), 'no host build of the addon is shipped');
+    assert.ok(!entries.some((e) => e.includes('/meta-virtual-media-unix-fd/build/')), 'no host build of the addon is shipped');
+    assert.deepEqual(entries.filter((e) => /\/node_modules\/(usocket|nan|bindings|node-gyp)\//.test(e)), [], 'nothing of usocket and its build tools is shipped');
     assert.ok(entries.some((e) => /^package\/dist\/client\/.*\.d\.ts$/.test(e)), 'client declarations are shipped');
     const manifest = JSON.parse(execFileSync('tar', ['-xzOf', tarball, 'package/package.json'], { encoding: 'utf8' }));
     assert.equal(manifest.version, packageVersion());
     assert.equal(manifest.exports['./client'].import, './dist/client/index.js');
     assert.ok(entries.includes(manifest.exports['./client'].types.replace(/^\.\//, 'package/')), 'exports ./client types exist');
-    assert.ok(manifest.bundleDependencies.includes('usocket'));
+    assert.deepEqual(manifest.bundleDependencies, ['meta-virtual-media-unix-fd']);
     assert.equal(manifest.scripts, undefined, 'no install scripts run on the target');
   });
 
@@ -111,14 +110,14 @@ describe('layer: recipe build steps on a release tarball (fixture daemon)', func
     checkLicenses(tarball, join(dir, 'lic'));
   });
 
-  it('do_compile cross-builds the usocket addon for 32-bit ARM hard-float (arm-linux-gnueabihf)', async () => {
+  it('do_compile cross-builds the unix-fd addon for 32-bit ARM hard-float (arm-linux-gnueabihf)', async () => {
     const work = { unpackdir: join(dir, 'arm/unpack'), dest: join(dir, 'arm/image') };
     prepareUnpackdir(work.unpackdir, tarball);
     const result = await runRecipeTask('do_compile', work, armToolchain);
     assert.equal(result.code, 0, `do_compile for ARM failed:\n${result.output}`);
-    const addon = join(work.unpackdir, 'package/node_modules/usocket/build/Release/uwrap.node');
+    const addon = join(work.unpackdir, 'package/node_modules/meta-virtual-media-unix-fd/build/Release/unix_fd.node');
     const elf = elfMachine(readFileSync(addon).subarray(0, 64));
-    assert.deepEqual(elf, { bits: 32, machine: 40, hardFloat: true }, 'uwrap.node is a 32-bit ARM EABI hard-float object');
+    assert.deepEqual(elf, { bits: 32, machine: 40, hardFloat: true }, 'unix_fd.node is a 32-bit ARM EABI hard-float object');
   });
 
   it('do_compile fails when the toolchain cannot build for the target', async () => {
@@ -154,23 +153,23 @@ describe('layer: recipe build steps on a release tarball (fixture daemon)', func
       const app = join(work.dest, 'usr/lib/virtual-media');
       for (const path of [
         join(app, 'virtual-mediad.mjs'),
-        join(app, 'node_modules/usocket/build/Release/uwrap.node'),
-        join(app, 'node_modules/usocket/index.js'),
-        join(app, 'node_modules/bindings/bindings.js'),
+        join(app, 'node_modules/meta-virtual-media-unix-fd/package.json'),
+        join(app, 'node_modules/meta-virtual-media-unix-fd/build/Release/unix_fd.node'),
         join(work.dest, 'etc/virtual-media/config.json'),
         join(work.dest, 'usr/lib/systemd/system/xyz.openbmc_project.VirtualMedia.service'),
         join(work.dest, 'usr/share/dbus-1/system.d/xyz.openbmc_project.VirtualMedia.conf'),
       ]) {
         assert.ok(existsSync(path), `${path} not installed`);
       }
-      assert.ok(!existsSync(join(app, 'node_modules/nan')), 'build-only nan is not installed');
-      assert.ok(!existsSync(join(app, 'node_modules/usocket/src')), 'addon sources are not installed');
-      assert.ok(!existsSync(join(app, 'node_modules/usocket/build/Release/obj.target')), 'addon objects are not installed');
+      assert.deepEqual(readdirSync(join(app, 'node_modules')), ['meta-virtual-media-unix-fd'], 'the addon is the only module beside the bundle');
+      assert.ok(!existsSync(join(app, 'node_modules/meta-virtual-media-unix-fd/src')), 'addon sources are not installed');
+      assert.ok(!existsSync(join(app, 'node_modules/meta-virtual-media-unix-fd/binding.gyp')), 'addon build files are not installed');
+      assert.ok(!existsSync(join(app, 'node_modules/meta-virtual-media-unix-fd/build/Release/obj.target')), 'addon objects are not installed');
     });
 
-    it('the installed addon loads in Node through usocket', async () => {
-      const usocket = join(work.dest, 'usr/lib/virtual-media/node_modules/usocket');
-      const { stdout } = await execFileAsync(process.execPath, ['-e', `console.log(typeof require(${JSON.stringify(usocket)}).USocket)`]);
+    it('the installed addon loads in Node by its package name', async () => {
+      const addon = join(work.dest, 'usr/lib/virtual-media/node_modules/meta-virtual-media-unix-fd');
+      const { stdout } = await execFileAsync(process.execPath, ['-e', `console.log(typeof require(${JSON.stringify(addon)}).Poller)`]);
       assert.equal(stdout.trim(), 'function');
     });
 

@@ -5,18 +5,13 @@ through nbdkit) and its /nbd/<id> websocket (proxy mode, through nbd-client) \
 end up here; the image is shown to the host as a USB mass-storage device."
 SECTION = "network"
 
-# The project is Apache-2.0; next to the bundle are usocket (ISC) and
-# bindings, file-uri-to-path, debug and ms (MIT); inside the bundle are
-# dbus-next and its dependencies (virtual-media-licenses.inc).
+# The project is Apache-2.0, the unix-fd addon next to the bundle included
+# (it is ours); inside the bundle are dbus-next and its dependencies
+# (virtual-media-licenses.inc).
 require virtual-media-licenses.inc
-LICENSE = "Apache-2.0 & ISC & MIT & BlueOak-1.0.0"
+LICENSE = "Apache-2.0 & MIT & BlueOak-1.0.0"
 LIC_FILES_CHKSUM = " \
     file://LICENSE;md5=3b83ef96387f14655fc854ddc3c6bd57 \
-    file://node_modules/usocket/LICENSE;md5=5717bc308dbc03edd5e758d11c5bab65 \
-    file://node_modules/bindings/LICENSE.md;md5=471723f32516f18ef36e7ef63580e4a8 \
-    file://node_modules/file-uri-to-path/LICENSE;md5=9513dc0b97137379cfabc81b60889174 \
-    file://node_modules/debug/LICENSE;md5=d85a365580888e9ee0a01fb53e8e9bf0 \
-    file://node_modules/ms/license.md;md5=2b8bc52ae6b7ba58e1629deabd53986f \
     ${VIRTUAL_MEDIA_BUNDLED_LIC_FILES} \
 "
 
@@ -33,8 +28,9 @@ SRC_URI = " \
 inherit features_check systemd python3native
 REQUIRED_DISTRO_FEATURES = "virtual-media systemd"
 
-# nodejs-native brings node, node-gyp (inside npm) and the Node headers the
-# addon is compiled against; the target's nodejs runs it.
+# nodejs-native brings node, node-gyp (inside npm) and the Node headers
+# (node_api.h) the unix-fd addon is compiled against; the target's nodejs
+# runs it. The addon is plain C: only the target C compiler is needed.
 DEPENDS = "nodejs-native"
 
 # node-gyp's name for the target CPU.

@@ -3,7 +3,7 @@
 # so that the offline layer tests run exactly the same commands on the real
 # release tarball without bitbake (test/layer/release-build.test.ts).
 #
-#   virtual-media-build.sh compile   build the usocket addon for the target
+#   virtual-media-build.sh compile   build the unix-fd addon for the target
 #   virtual-media-build.sh install   install daemon, addon, unit, policy, config
 #
 # Everything comes in through the environment; nothing is fetched: the
@@ -25,21 +25,23 @@ need() {
 
 # compile: S (unpacked release, the "package/" directory), NODE (node that runs
 # node-gyp), NODE_GYP (node-gyp.js), NODE_DIR (prefix holding include/node),
-# NODE_ARCH (node-gyp --arch: arm, arm64, x64), CC/CXX (target compilers).
+# NODE_ARCH (node-gyp --arch: arm, arm64, x64), CC (target C compiler; the
+# addon is plain C on Node-API, so one build serves every Node version).
 do_compile() {
-    need S NODE NODE_GYP NODE_DIR NODE_ARCH CC CXX
-    addon="$S/node_modules/usocket"
-    [ -f "$addon/binding.gyp" ] || die "no usocket sources in $addon (is S the release's package/ directory?)"
-    [ -f "$NODE_DIR/include/node/node.h" ] || die "no Node headers under $NODE_DIR/include/node"
+    need S NODE NODE_GYP NODE_DIR NODE_ARCH CC
+    addon="$S/node_modules/meta-virtual-media-unix-fd"
+    [ -f "$addon/binding.gyp" ] || die "no unix-fd addon sources in $addon (is S the release's package/ directory?)"
+    [ -f "$NODE_DIR/include/node/node_api.h" ] || die "no Node headers (node_api.h) under $NODE_DIR/include/node"
     # gyp's make backend links with $(LINK), which defaults to the host c++.
-    LINK="${LINK:-$CXX}"
+    LINK="${LINK:-$CC}"
+    CXX="${CXX:-$CC}"
     export CC CXX LINK
     cd "$addon"
     # node-gyp keeps a headers cache under HOME even with --nodedir: keep it
     # inside the build tree.
     HOME="$addon/.node-gyp-home" "$NODE" "$NODE_GYP" rebuild \
         --release --nodedir="$NODE_DIR" --arch="$NODE_ARCH" ${PARALLEL_JOBS:+--jobs="$PARALLEL_JOBS"}
-    [ -f build/Release/uwrap.node ] || die "node-gyp did not produce build/Release/uwrap.node"
+    [ -f build/Release/unix_fd.node ] || die "node-gyp did not produce build/Release/unix_fd.node"
 }
 
 # install: S, D (destination root), LIBDIR (/usr/lib), SYSCONFDIR (/etc),
@@ -50,27 +52,19 @@ do_install() {
     need S D LIBDIR SYSCONFDIR UNITDIR DBUS_POLICYDIR FILES_DIR CONFIG
     app="$D$LIBDIR/virtual-media"
     [ -f "$S/dist/virtual-mediad.mjs" ] || die "no dist/virtual-mediad.mjs in $S: daemon bundle not built yet"
-    [ -f "$S/node_modules/usocket/build/Release/uwrap.node" ] || die "usocket addon not built: run compile first"
+    addon="$S/node_modules/meta-virtual-media-unix-fd"
+    [ -f "$addon/build/Release/unix_fd.node" ] || die "unix-fd addon not built: run compile first"
     [ -f "$CONFIG" ] || die "config $CONFIG does not exist"
 
     install -d "$app" "$app/node_modules"
     install -m 0644 "$S/dist/virtual-mediad.mjs" "$app/virtual-mediad.mjs"
 
-    # Runtime modules the bundle loads with require(): usocket and what its
-    # index.js needs. nan is headers for the build only.
-    for module in "$S"/node_modules/*; do
-        name=$(basename "$module")
-        case "$name" in
-            nan|.bin) continue ;;
-        esac
-        cp -R --no-preserve=ownership "$module" "$app/node_modules/$name"
-    done
-    # Of the addon's build tree keep only the module itself.
-    rm -rf "$app/node_modules/usocket/build" "$app/node_modules/usocket/src" \
-        "$app/node_modules/usocket/binding.gyp" "$app/node_modules/usocket/.node-gyp-home"
-    install -d "$app/node_modules/usocket/build/Release"
-    install -m 0755 "$S/node_modules/usocket/build/Release/uwrap.node" \
-        "$app/node_modules/usocket/build/Release/uwrap.node"
+    # The one module the bundle loads at run time: the addon, as a package
+    # (its package.json points at the built module). No sources, no objects.
+    install -d "$app/node_modules/meta-virtual-media-unix-fd/build/Release"
+    install -m 0644 "$addon/package.json" "$app/node_modules/meta-virtual-media-unix-fd/package.json"
+    install -m 0755 "$addon/build/Release/unix_fd.node" \
+        "$app/node_modules/meta-virtual-media-unix-fd/build/Release/unix_fd.node"
 
     install -d "$D$SYSCONFDIR/virtual-media"
     install -m 0644 "$CONFIG" "$D$SYSCONFDIR/virtual-media/config.json"
