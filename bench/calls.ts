@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import dbusNext from 'dbus-next';
 import type * as rt from '../codegen/runtime/index.js';
+import { closeBus, openBus } from '../codegen/runtime/transport.js';
 import { generate } from '../codegen/src/generate.js';
 import { writeOutput } from '../codegen/src/output.js';
 import { startPrivateBus } from '../test/support/private-bus.js';
@@ -136,10 +137,11 @@ export async function setup(): Promise<Bench> {
     let genWaiting: ((seq: number) => void) | undefined;
     await genClient.onPing((seq: number) => genWaiting?.(seq));
 
-    // Hand-written pair, same transport settings as the runtime (unix fd negotiation on).
-    const handServerBus = dbusNext.sessionBus({ busAddress: bus.address, negotiateUnixFd: true } as never);
-    const handClientBus = dbusNext.sessionBus({ busAddress: bus.address, negotiateUnixFd: true } as never);
-    closers.push(() => handClientBus.disconnect(), () => handServerBus.disconnect());
+    // Hand-written pair on the runtime's transport (unix fd negotiation on):
+    // plain dbus-next above the socket, so only the generated layer differs.
+    const handServerBus = openBus({ address: bus.address, negotiateUnixFd: true });
+    const handClientBus = openBus({ address: bus.address, negotiateUnixFd: true });
+    closers.push(() => closeBus(handClientBus), () => closeBus(handServerBus));
     const handServer = new HandEcho(IFACE);
     handServerBus.export('/bench/hand', handServer);
     await handServerBus.requestName('net.example.Bench.Hand', 0);
