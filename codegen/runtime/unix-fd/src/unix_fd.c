@@ -151,25 +151,31 @@ static void close_fds(const int *fds, size_t n) {
 
 // recv(fd, maxBytes): { data: Buffer, fds: number[] } | null
 // null: nothing to read now (EAGAIN). data.length 0 and no fds: end of stream.
+// The Buffer is exactly as long as what was read (one copy out of a
+// per-thread scratch area): a D-Bus message is usually a few hundred bytes.
+static _Thread_local char scratch[64 * 1024];
+
 static napi_value js_recv(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
   CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   int fd;
   uint32_t max;
-  if (argc < 2 || !get_fd(env, argv[0], &fd)) return argc < 2 ? (napi_throw_type_error(env, NULL, "recv(fd, maxBytes)"), NULL) : NULL;
+  if (argc < 2) {
+    napi_throw_type_error(env, NULL, "recv(fd, maxBytes)");
+    return NULL;
+  }
+  if (!get_fd(env, argv[0], &fd)) return NULL;
   if (napi_get_value_uint32(env, argv[1], &max) != napi_ok || max == 0) {
     napi_throw_type_error(env, NULL, "recv: maxBytes must be a positive integer");
     return NULL;
   }
-  void *data;
-  napi_value buffer;
-  CHECK(env, napi_create_buffer(env, max, &data, &buffer));
+  size_t size = max < sizeof scratch ? max : sizeof scratch;
   union {
     struct cmsghdr align;
     char buf[CMSG_SPACE(MAX_FDS_PER_RECV * sizeof(int))];
   } control;
-  struct iovec iov = {.iov_base = data, .iov_len = max};
+  struct iovec iov = {.iov_base = scratch, .iov_len = size};
   struct msghdr msg;
   memset(&msg, 0, sizeof msg);
   msg.msg_iov = &iov;
@@ -205,8 +211,10 @@ static napi_value js_recv(napi_env env, napi_callback_info info) {
     close_fds(fds, nfds);
     return throw_errno(env, ETOOMANYREFS, "recvmsg", "(more file descriptors than fit in one read)");
   }
-  napi_value result, slice, array;
-  if (napi_create_object(env, &result) != napi_ok || napi_create_array_with_length(env, nfds, &array) != napi_ok) {
+  napi_value result, data, array;
+  void *copy;
+  if (napi_create_object(env, &result) != napi_ok || napi_create_array_with_length(env, nfds, &array) != napi_ok ||
+      napi_create_buffer_copy(env, (size_t)n, scratch, &copy, &data) != napi_ok) {
     close_fds(fds, nfds);
     return NULL;
   }
@@ -217,15 +225,7 @@ static napi_value js_recv(napi_env env, napi_callback_info info) {
       return NULL;
     }
   }
-  // A view of the first n bytes (the buffer is per call, nothing else sees it).
-  napi_value global, subarray_fn, args[2];
-  napi_get_global(env, &global);
-  if (napi_get_named_property(env, buffer, "subarray", &subarray_fn) != napi_ok || napi_create_uint32(env, 0, &args[0]) != napi_ok ||
-      napi_create_uint32(env, (uint32_t)n, &args[1]) != napi_ok || napi_call_function(env, buffer, subarray_fn, 2, args, &slice) != napi_ok) {
-    close_fds(fds, nfds);
-    return NULL;
-  }
-  if (napi_set_named_property(env, result, "data", slice) != napi_ok || napi_set_named_property(env, result, "fds", array) != napi_ok) {
+  if (napi_set_named_property(env, result, "data", data) != napi_ok || napi_set_named_property(env, result, "fds", array) != napi_ok) {
     close_fds(fds, nfds);
     return NULL;
   }
