@@ -17,14 +17,15 @@ import { requireCommand } from '../../support/require-command.js';
 
 const openFds = () => readdirSync('/proc/self/fd').length;
 
-// One connection: sends what argv asks (file paths opened and passed with a
+// One connection on argv[1] (a leading @: an abstract address): sends what
+// the rest of argv asks (file paths opened and passed with a
 // byte each message), then reports every fd it receives as "got <path>",
 // and exits when the client closes.
 const PEER = String.raw`
 import os, socket, sys
 path, messages = sys.argv[1], sys.argv[2:]
 server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-server.bind(path)
+server.bind("\0" + path[1:] if path.startswith("@") else path)
 server.listen(1)
 print("listening", flush=True)
 conn, _ = server.accept()
@@ -49,10 +50,12 @@ interface Peer {
   process: ChildProcess;
 }
 
-async function startPeer(dir: string, messages: string[][]): Promise<Peer> {
+async function startPeer(dir: string, messages: string[][], abstract = false): Promise<Peer> {
   requireCommand('python3', 'python3');
-  const path = join(dir, `peer-${Math.random().toString(36).slice(2)}.sock`);
-  const child = spawn('python3', ['-c', PEER, path, ...messages.map((m) => m.join(','))], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const name = `peer-${Math.random().toString(36).slice(2)}.sock`;
+  const shown = abstract ? `@vm-test-${name}` : join(dir, name);
+  const child = spawn('python3', ['-c', PEER, shown, ...messages.map((m) => m.join(','))], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const path = abstract ? `\0${shown.slice(1)}` : shown;
   const lines: string[] = [];
   const waiters: (() => void)[] = [];
   createInterface({ input: child.stdout! }).on('line', (l) => {
@@ -172,6 +175,18 @@ describe('UnixFdSocket: unix fd passing against a python3 peer', function () {
     await peer.next('closed');
     await peer.exited;
     assert.equal(openFds(), baseline);
+  });
+
+  it('connects to an abstract address (unix:abstract=)', async () => {
+    const peer = await startPeer(dir, [[files[1]!]], true);
+    const socket = new UnixFdSocket(peer.path);
+    await connected(socket);
+    await readBytes(socket, 1);
+    const [fd] = socket.takeFds(1);
+    assert.equal(readlinkSync(`/proc/self/fd/${fd}`), files[1]);
+    closeSync(fd!);
+    socket.destroy();
+    await peer.exited;
   });
 
   it('a missing socket is an error naming the path and ENOENT', async () => {
