@@ -101,18 +101,6 @@ export class UnixFdSocket extends Duplex {
     return this.#fds.length;
   }
 
-  /**
-   * `read(size)` as any Readable; `read(size, fdCount)` as usocket's (what
-   * dbus-next's own message parser calls): the bytes with `fdCount` queued
-   * fds (null: all of them), or null when the bytes are not there yet.
-   */
-  override read(size?: number, fdCount?: number | null): any {
-    if (fdCount === undefined) return super.read(size);
-    const data = super.read(size) as Buffer | null;
-    if (size && !data) return null;
-    return { data, fds: this.takeFds(fdCount === null ? this.#fds.length : fdCount) };
-  }
-
   #connect(attempt: number): void {
     this.#retryTimer = null;
     if (this.destroyed) return;

@@ -12,7 +12,7 @@ export interface PrivateBus {
   stop(): Promise<void>;
 }
 
-/** Session-style bus config with a unix socket path (so fd passing works through usocket). */
+/** Session-style bus config with a unix socket path (so fds can pass: the runtime's UnixFdSocket). */
 function busConfig(dir: string): string {
   return `<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
  "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">

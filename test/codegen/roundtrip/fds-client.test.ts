@@ -1,13 +1,15 @@
 // The client side of fd ownership: fds in a reply to a waiting call are the
 // caller's; fds in a reply that comes after the call timed out, and in
 // signals, are closed by the runtime once dispatched. The peer is a
-// hand-written dbus-next service (not the generated server code).
+// hand-written dbus-next service (not the generated server code), on the
+// runtime's fd-passing transport (dbus-next's own has none without usocket).
 import { strict as assert } from 'node:assert';
 import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import dbusNext from 'dbus-next';
 import * as rt from '../../../codegen/runtime/index.js';
+import { closeBus, openBus } from '../../../codegen/runtime/transport.js';
 import { startPrivateBus, type PrivateBus } from '../../support/private-bus.js';
 
 const PEER = 'net.example.FdPeer';
@@ -28,7 +30,7 @@ describe('round trip: fds received by a client', function () {
     dir = mkdtempSync(join(tmpdir(), 'vm-fdc-'));
     file = join(dir, 'payload');
     writeFileSync(file, 'from the peer');
-    peer = dbusNext.sessionBus({ busAddress: bus.address, negotiateUnixFd: true } as never);
+    peer = openBus({ address: bus.address, negotiateUnixFd: true });
     // Replies with a fresh fd on `file` after the requested delay (ms).
     peer.addMethodHandler((msg: dbusNext.Message) => {
       if (msg.interface !== IFACE || msg.member !== 'SlowFd') return false;
@@ -44,7 +46,7 @@ describe('round trip: fds received by a client', function () {
   });
   after(async () => {
     await client?.close();
-    peer?.disconnect();
+    if (peer) closeBus(peer);
     await bus?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
