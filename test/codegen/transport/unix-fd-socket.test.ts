@@ -197,6 +197,50 @@ describe('UnixFdSocket: unix fd passing against a python3 peer', function () {
   });
 });
 
+describe('the addon\'s Poller when JavaScript forgets it', function () {
+  this.timeout(30_000);
+
+  it('a Poller collected without close() closes its socket; one closed inside its own callback is never called again', async () => {
+    // In a node of its own with --expose-gc; the peer is a net server.
+    const addonLoader = fileURLToPath(new URL('../../../codegen/runtime/unix-fd-socket.ts', import.meta.url));
+    const script = `
+      const { loadUnixFdAddon } = await import(${JSON.stringify(addonLoader)});
+      const net = require('node:net'), fs = require('node:fs'), os = require('node:os'), path = require('node:path');
+      const addon = loadUnixFdAddon();
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vm-poller-'));
+      const sock = path.join(dir, 's');
+      const peers = [];
+      const server = net.createServer((c) => { peers.push(c); c.on('error', () => {}); c.write('x'); }).listen(sock);
+      await new Promise((r) => server.once('listening', r));
+      const isOpen = (fd) => fs.existsSync('/proc/self/fd/' + fd);
+      // 1. forgotten: never started, dropped, collected
+      let fd = addon.connect(sock);
+      (() => { new addon.Poller(fd, () => {}); })();
+      for (let i = 0; i < 5 && isOpen(fd); i++) { gc(); await new Promise((r) => setImmediate(r)); }
+      const forgottenClosed = !isOpen(fd);
+      // 2. closed from inside its callback, then collected
+      fd = addon.connect(sock);
+      let calls = 0;
+      await new Promise((resolve) => {
+        let p = new addon.Poller(fd, () => { calls++; p.close(); p = null; setTimeout(resolve, 50); });
+        p.start(1);
+      });
+      for (let i = 0; i < 5; i++) { gc(); await new Promise((r) => setImmediate(r)); }
+      const closedInCallback = !isOpen(fd);
+      server.close(); for (const c of peers) c.destroy(); fs.rmSync(dir, { recursive: true });
+      console.log(JSON.stringify({ forgottenClosed, closedInCallback, calls }));`;
+    const child = spawn(process.execPath, ['--import', 'tsx', '--expose-gc', '--input-type=commonjs', '-e', `(async () => {${script}})()`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    const [code, signal] = await new Promise<[number | null, string | null]>((resolve) => child.once('exit', (c, s) => resolve([c, s])));
+    assert.equal(signal, null, err);
+    assert.equal(code, 0, err);
+    assert.deepEqual(JSON.parse(out), { forgottenClosed: true, closedInCallback: true, calls: 1 });
+  });
+});
+
 describe('which bus connections load the unix-fd addon', function () {
   this.timeout(60_000);
   let bus: PrivateBus;
