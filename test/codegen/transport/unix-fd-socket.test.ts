@@ -20,7 +20,7 @@ const openFds = () => readdirSync('/proc/self/fd').length;
 // One connection on argv[1] (a leading @: an abstract address): sends what
 // the rest of argv asks (file paths opened and passed with a
 // byte each message), then reports every fd it receives as "got <path>",
-// and exits when the client closes.
+// and, when the client closes, how many bytes it read ("closed <n>").
 const PEER = String.raw`
 import os, socket, sys
 path, messages = sys.argv[1], sys.argv[2:]
@@ -33,13 +33,15 @@ for m in messages:
     files = [os.open(p, os.O_RDONLY) for p in m.split(",")]
     socket.send_fds(conn, [b"m"], files)
     for f in files: os.close(f)
+total = 0
 while True:
-    data, fds, _, _ = socket.recv_fds(conn, 1024, 16)
+    data, fds, _, _ = socket.recv_fds(conn, 65536, 16)
     if not data: break
+    total += len(data)
     for f in fds:
         print("got", os.readlink("/proc/self/fd/%d" % f), flush=True)
         os.close(f)
-print("closed", flush=True)
+print("closed", total, flush=True)
 `;
 
 interface Peer {
@@ -136,6 +138,22 @@ describe('UnixFdSocket: unix fd passing against a python3 peer', function () {
     assert.equal(await peer.next('got'), `got ${files[3]}`);
     socket.end();
     await peer.next('closed');
+    await peer.exited;
+    socket.destroy();
+  });
+
+  it('a write larger than the socket buffer goes out whole once the peer reads, its fds once', async () => {
+    const peer = await startPeer(dir, []);
+    const socket = new UnixFdSocket(peer.path);
+    await connected(socket);
+    const fd = openSync(files[2]!, 'r');
+    const big = Buffer.alloc(8 * 1024 * 1024, 7);
+    await new Promise<void>((resolve, reject) => socket.write({ data: big, fds: [fd] }, (e) => (e ? reject(e) : resolve())));
+    closeSync(fd);
+    await new Promise<void>((resolve) => socket.end(resolve));
+    assert.equal(await peer.next('got'), `got ${files[2]}`);
+    assert.equal(await peer.next('closed'), `closed ${big.length}`);
+    assert.equal(peer.lines.filter((l) => l.startsWith('got')).length, 0, 'the fds went once');
     await peer.exited;
     socket.destroy();
   });
