@@ -108,7 +108,7 @@ export class Connection {
     const bus = openBus({ address: options.address, bus: options.bus, negotiateUnixFd: options.negotiateUnixFd ?? true });
     await new Promise<void>((resolve, reject) => {
       const onError = (e: Error) => {
-        closeBus(bus);
+        void closeBus(bus);
         reject(new Error(`cannot connect to D-Bus${options.address ? ` at ${options.address}` : ''}: ${e.message}`));
       };
       bus.once('error', onError);
@@ -190,11 +190,11 @@ export class Connection {
     return reply!.body[0] as number;
   }
 
-  /** Closes the connection; pending calls are rejected. Safe to call twice. */
+  /** Closes the connection; pending calls are rejected; resolves once the socket is closed. Safe to call twice. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#lost();
-    closeBus(this.bus);
+    await closeBus(this.bus);
   }
 
   #lost(): void {

@@ -171,20 +171,29 @@ export function openBus(options: TransportOptions): MessageBus {
 }
 
 /**
- * Closes a bus opened by openBus at any stage: before or during the
- * handshake the socket is dropped at once; after it, what is queued is sent
- * first, then our side ends and the socket is closed.
+ * Closes a bus opened by openBus at any stage, and resolves once its socket
+ * is closed: before or during the handshake the socket is dropped at once;
+ * after it, what is queued is sent first (for at most a second), then our
+ * side ends and the socket is closed.
  */
-export function closeBus(bus: MessageBus): void {
+export function closeBus(bus: MessageBus): Promise<void> {
   const conn = (bus as unknown as { _connection: TransportConnection })._connection;
   const stream = conn.stream;
   (bus as unknown as { _signals: EventEmitter })._signals.removeAllListeners();
-  if (stream.destroyed) return;
+  if (stream.closed) return Promise.resolve();
+  const closed = new Promise<void>((resolve) => stream.once('close', () => resolve()));
+  if (stream.destroyed) return closed;
   if (!conn.established) {
     stream.destroy();
-    return;
+    return closed;
   }
-  stream.once('finish', () => stream.destroy());
-  stream.once('error', () => stream.destroy());
+  const drop = () => stream.destroy();
+  // A peer that reads nothing must not hold the close up.
+  const timer = setTimeout(drop, 1000);
+  timer.unref();
+  stream.once('close', () => clearTimeout(timer));
+  stream.once('finish', drop);
+  stream.once('error', drop);
   stream.end();
+  return closed;
 }

@@ -46,7 +46,7 @@ describe('round trip: fds received by a client', function () {
   });
   after(async () => {
     await client?.close();
-    if (peer) closeBus(peer);
+    if (peer) await closeBus(peer);
     await bus?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
