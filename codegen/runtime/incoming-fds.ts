@@ -15,16 +15,26 @@
 //   Peer, signals, replies after a timeout) is closed by the parser.
 import { closeSync } from 'node:fs';
 
-let inFlight: number[] = [];
+// Shared by every copy of the runtime in the process (a bundled daemon and a
+// test, a service's own bindings and an installed client package): there is
+// one dbus-next parser, so there must be one record of the fds in flight.
+interface SharedState {
+  inFlight: number[];
+  replyFds: WeakMap<object, number[]>;
+}
+const shared: SharedState = ((globalThis as Record<symbol, unknown>)[Symbol.for('openbmc-dbus-runtime.incoming-fds')] ??= {
+  inFlight: [],
+  replyFds: new WeakMap(),
+}) as SharedState;
 
 /** Called by the parser around one message's dispatch. */
 export function dispatchWithFds(fds: number[], dispatch: () => void): void {
-  inFlight = fds;
+  shared.inFlight = fds;
   try {
     dispatch();
   } finally {
-    const left = inFlight;
-    inFlight = [];
+    const left = shared.inFlight;
+    shared.inFlight = [];
     closeFds(left);
   }
 }
@@ -35,8 +45,8 @@ export function dispatchWithFds(fds: number[], dispatch: () => void): void {
  * them (closeFds) when it is done.
  */
 export function claimIncomingFds(): number[] {
-  const fds = inFlight;
-  inFlight = [];
+  const fds = shared.inFlight;
+  shared.inFlight = [];
   return fds;
 }
 
@@ -57,14 +67,12 @@ export function closeFdsWhenSettled<T>(fds: readonly number[], work: Promise<T>)
   return work.finally(() => closeFds(fds));
 }
 
-const replyFds = new WeakMap<object, number[]>();
-
 /** Records the fds a reply handed to its caller (see Connection.call). */
 export function recordReplyFds(reply: object, fds: number[]): void {
-  if (fds.length) replyFds.set(reply, fds);
+  if (fds.length) shared.replyFds.set(reply, fds);
 }
 
 /** The fds that arrived with a reply now owned by its caller (empty when none). */
 export function fdsOfReply(reply: object): readonly number[] {
-  return replyFds.get(reply) ?? [];
+  return shared.replyFds.get(reply) ?? [];
 }

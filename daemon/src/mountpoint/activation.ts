@@ -54,8 +54,7 @@ export async function activate(s: Session, req: MountRequest, signal: AbortSigna
   signal.throwIfAborted();
   s.gadgetBuilt = true;
   await env.gadget.create(mp.id, config.gadget, { devicePath: dev, readOnly: writeProtected || cdrom, cdrom }, signal);
-  const udc = chooseUdc(config.roots.sys, config.udc, env.gadget.boundUdcs());
-  await env.gadget.bind(mp.id, udc, signal);
+  const udc = await env.gadget.bindChosen(mp.id, (bound) => chooseUdc(config.roots.sys, config.udc, bound), signal);
   return { writeProtected: writeProtected || cdrom, cdrom, udc };
 }
 

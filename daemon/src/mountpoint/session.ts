@@ -10,7 +10,7 @@ import type { Child, Exit } from '../process/child.js';
 import { sizeSectors } from '../seams/block-device.js';
 import { unmountShare, type CifsOptions } from '../seams/cifs.js';
 import { detach } from '../seams/nbd-client.js';
-import { sleep } from '../util/abortable.js';
+import { sleep, withDeadline } from '../util/abortable.js';
 import type { MountPointConfig } from '../config/types.js';
 import type { MountPointEnvironment } from './environment.js';
 
@@ -79,17 +79,20 @@ export class Session {
     };
     if (signal.aborted) killAll();
     else signal.addEventListener('abort', killAll, { once: true });
-    const step = async (what: string, fn: (stepSignal: AbortSignal) => unknown) => {
+    const step = async (what: string, fn: (stepSignal: AbortSignal) => unknown, urgentMs = URGENT_STEP_MS) => {
       // Urgent steps get their own short bound; polite ones are cut short by `signal`.
-      const stepSignal = signal.aborted ? AbortSignal.timeout(URGENT_STEP_MS) : signal;
+      const urgent = signal.aborted ? withDeadline(undefined, urgentMs) : undefined;
       try {
-        await fn(stepSignal);
+        await fn(urgent?.signal ?? signal);
       } catch (e) {
         env.log.error(`${mp.id}: teardown: ${what} failed: ${(e as Error).message}`);
+      } finally {
+        urgent?.release();
       }
     };
     try {
-      if (this.gadgetBuilt) await step('removing the USB gadget', (s) => env.gadget.remove(mp.id, s));
+      // Twice the bound: the gadget's two unbinding writes have a bound of their own.
+      if (this.gadgetBuilt) await step('removing the USB gadget', (s) => env.gadget.remove(mp.id, s), 2 * URGENT_STEP_MS);
       this.gadgetBuilt = false;
       await step('detaching the nbd device', (s) => this.#detachNbd(s, signal.aborted));
       await step('stopping nbdkit', async () => {

@@ -4,6 +4,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { posix } from 'node:path';
 import type { GadgetIdentity } from '../config/types.js';
+import { withDeadline } from '../util/abortable.js';
 import { makeGroup, makeLink, readAttribute, removeGroup, removeLink, writeAttribute } from './configfs-fs.js';
 
 /** Our gadgets are named with this prefix so a restart can tell them from others'. */
@@ -19,6 +20,9 @@ export interface Medium {
 }
 
 export class GadgetSeam {
+  /** Settles when the bind in progress (if any) is done; see bindChosen. */
+  #bindQueue: Promise<void> = Promise.resolve();
+
   constructor(readonly configfsRoot: string) {}
 
   get gadgetsDir(): string {
@@ -59,6 +63,26 @@ export class GadgetSeam {
 
   bind(mountPointId: string, udc: string, signal?: AbortSignal): Promise<void> {
     return writeAttribute(`${this.gadgetDir(mountPointId)}/UDC`, udc, signal);
+  }
+
+  /**
+   * Chooses a UDC (`choose` gets the UDCs bound now) and binds the gadget to
+   * it, one mount point at a time: the bind write is asynchronous, and two
+   * insertions must not both see the same port free.
+   */
+  async bindChosen(mountPointId: string, choose: (bound: Set<string>) => string, signal?: AbortSignal): Promise<string> {
+    const previous = this.#bindQueue;
+    let release!: () => void;
+    this.#bindQueue = new Promise<void>((resolve) => (release = resolve));
+    try {
+      await previous;
+      signal?.throwIfAborted();
+      const udc = choose(this.boundUdcs());
+      await this.bind(mountPointId, udc, signal);
+      return udc;
+    } finally {
+      release();
+    }
   }
 
   /** Unbinds and removes the gadget; each step tolerates a half-built gadget. */
@@ -116,11 +140,13 @@ export class GadgetSeam {
 const CLEAR_ATTRIBUTE_MS = 2000;
 
 async function clearAttribute(path: string, signal: AbortSignal | undefined): Promise<void> {
-  const bounded = signal ? AbortSignal.any([signal, AbortSignal.timeout(CLEAR_ATTRIBUTE_MS)]) : AbortSignal.timeout(CLEAR_ATTRIBUTE_MS);
+  const bounded = withDeadline(signal, CLEAR_ATTRIBUTE_MS);
   try {
-    if (await readAttribute(path, bounded)) await writeAttribute(path, '\n', bounded);
+    if (await readAttribute(path, bounded.signal)) await writeAttribute(path, '\n', bounded.signal);
   } catch {
     // the directories are removed anyway; what refuses stays for the start-up cleanup
+  } finally {
+    bounded.release();
   }
 }
 

@@ -14,8 +14,8 @@ export function listUdcs(sysRoot: string): string[] {
 
 /**
  * The UDC to bind: the configured one if it is free, else the first free one.
- * Called and used in the same synchronous turn, so two mount points never
- * pick the same port.
+ * The caller holds GadgetSeam's bind lock from this choice until the bind is
+ * written, so two mount points never pick the same port.
  */
 export function chooseUdc(sysRoot: string, configured: string | undefined, bound: Set<string>): string {
   const all = listUdcs(sysRoot);

@@ -55,3 +55,24 @@ export function raceAbort<T>(work: Promise<T>, signal: AbortSignal | undefined):
     );
   });
 }
+
+/**
+ * A signal that aborts with `signal` or after `ms`, whichever comes first;
+ * call `release()` when done. (Not AbortSignal.any with AbortSignal.timeout:
+ * Node 20 holds the timeout signal only weakly there, and a garbage
+ * collection in between silently removes the bound.)
+ */
+export function withDeadline(signal: AbortSignal | undefined, ms: number): { signal: AbortSignal; release(): void } {
+  const controller = new AbortController();
+  const onAbort = () => controller.abort(signal!.reason);
+  const timer = setTimeout(() => controller.abort(new OperationError(Errno.ETIMEDOUT, `no answer within ${ms} ms`)), ms);
+  if (signal?.aborted) onAbort();
+  else signal?.addEventListener('abort', onAbort, { once: true });
+  return {
+    signal: controller.signal,
+    release() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    },
+  };
+}

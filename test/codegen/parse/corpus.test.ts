@@ -10,14 +10,11 @@ import { corpusRoot } from './helpers.js';
 describe('codegen parse: the PDI corpus', function () {
   this.timeout(60_000);
   let result: LoadResult;
-  let loadMs: number;
 
   before(function () {
     assert.ok(existsSync(corpusRoot), `the PDI corpus is missing at ${corpusRoot}`);
-    const start = performance.now();
+    // How long this takes is a bench row (bench/codegen.ts), not a test.
     result = loadCorpus({ root: corpusRoot });
-    loadMs = performance.now() - start;
-    console.log(`      (loaded the whole corpus in ${loadMs.toFixed(0)} ms)`);
   });
 
   it('loads every interface and errors file with no errors', function () {
@@ -103,9 +100,5 @@ describe('codegen parse: the PDI corpus', function () {
     assert.deepEqual(partial.diagnostics, []);
     assert.deepEqual([...partial.corpus.interfaces.keys()], ['xyz.openbmc_project.State.Host', 'xyz.openbmc_project.State.ScheduledHostTransition']);
     assert.equal(partial.corpus.errorFiles.size, 39);
-  });
-
-  it('loads the whole corpus in well under 5 seconds', function () {
-    assert.ok(loadMs < 5000, `took ${loadMs} ms`);
   });
 });

@@ -12,6 +12,7 @@ import { startPrivateBus, type PrivateBus } from '../../support/private-bus.js';
 import { requireCommand } from '../../support/require-command.js';
 import { DaemonProcess, SERVICE, eventually, fakeConfig, startDaemon, type MountPointJson } from './daemon-process.js';
 import { FakeKernel } from './fake-kernel.js';
+import { killStrays } from './strays.js';
 
 export const ROOT = '/xyz/openbmc_project/VirtualMedia';
 
@@ -77,6 +78,10 @@ export class Harness {
   async stop(): Promise<void> {
     await this.daemon?.stop('SIGKILL');
     for (const c of this.#children) if (c.exitCode === null) c.kill('SIGKILL');
+    // The daemon's children lead their own process groups and survive its
+    // SIGKILL (an nbdkit with a connected client ignores its parent's death
+    // until the client goes, and the fake nbd-client waits for nbdkit).
+    killStrays(this.kernel.root);
     await this.client?.close();
     await this.bus?.stop();
     this.kernel.remove();
