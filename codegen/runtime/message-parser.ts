@@ -8,11 +8,9 @@
 import type { Readable } from 'node:stream';
 import { closeFds, dispatchWithFds } from './incoming-fds.js';
 
-/** What the stream may offer for fds: ours (takeFds), or usocket's read(size, fdCount). */
+/** The stream may offer fds (transport.ts' UnixFdSocket does); a plain socket has none. */
 interface FdStream extends Readable {
   takeFds?(count: number): number[];
-  supportsUnixFd?: boolean;
-  _wrap?: { fds?: number[] } | null;
 }
 
 interface DBusBufferClass {
@@ -36,13 +34,8 @@ const HEADER_BYTES = 16;
 const UNIX_FDS_FIELD = 9;
 
 function takeFds(stream: FdStream, count: number): number[] {
-  if (count <= 0) return [];
-  if (typeof stream.takeFds === 'function') return stream.takeFds(count);
-  // usocket: read(0, n) hands over n queued fds, or null when fewer are queued.
-  const queued = stream._wrap?.fds?.length ?? 0;
-  if (queued === 0) return [];
-  const got = (stream.read as (size: number, fds: number | null) => { fds?: number[] } | null)(0, Math.min(count, queued));
-  return got?.fds ?? [];
+  if (count <= 0 || typeof stream.takeFds !== 'function') return [];
+  return stream.takeFds(count);
 }
 
 export function makeUnmarshalMessages(deps: ParserDeps) {
