@@ -192,6 +192,8 @@ describe('UnixFdSocket: unix fd passing against a python3 peer', function () {
     await closed(atConnect);
     await peer.next('closed');
     await peer.exited;
+    // The addon closes a socket's fd in libuv's close phase, a loop turn after 'close'.
+    for (let i = 0; i < 50 && openFds() !== baseline; i++) await new Promise((r) => setTimeout(r, 20));
     assert.equal(openFds(), baseline);
   });
 
