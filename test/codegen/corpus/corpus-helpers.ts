@@ -10,11 +10,12 @@ import { generate, type GenerateResult } from '../../../codegen/src/generate.js'
 import { writeOutput } from '../../../codegen/src/output.js';
 import type { InterfaceDef, TypeNode } from '../../../codegen/src/model.js';
 import type { Abi } from '../../../codegen/src/emit/type-mapping.js';
+import { findCorpusRoot } from '../../support/corpus-root.js';
 
 const execFileAsync = promisify(execFile);
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-export const corpusRoot = resolve(repoRoot, '..', 'shared', 'corpus', 'phosphor-dbus-interfaces', 'yaml');
+export const corpusRoot = findCorpusRoot(repoRoot);
 export const runtimeEntry = join(repoRoot, 'codegen', 'runtime', 'index.ts');
 export const tscPath = join(repoRoot, 'node_modules', '.bin', 'tsc');
 
@@ -31,7 +32,7 @@ export function scratchDir(name: string): string {
 }
 
 export function requireCorpus(): string {
-  if (!existsSync(corpusRoot)) throw new Error(`the phosphor-dbus-interfaces corpus is missing at ${corpusRoot}`);
+  if (!existsSync(corpusRoot)) throw new Error(`the phosphor-dbus-interfaces corpus is missing at ${corpusRoot}: it lives beside the repository (../shared/corpus) or where PDI_CORPUS points`);
   return corpusRoot;
 }
 

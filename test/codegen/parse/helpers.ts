@@ -6,9 +6,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatDiagnostic, type Diagnostic } from '../../../codegen/src/model.js';
+import { findCorpusRoot } from '../../support/corpus-root.js';
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-export const corpusRoot = resolve(repoRoot, '..', 'shared', 'corpus', 'phosphor-dbus-interfaces', 'yaml');
+export const corpusRoot = findCorpusRoot(repoRoot);
 
 /** Write `files` (relative path -> text) into a fresh temporary root. */
 export function makeRoot(files: Record<string, string>): { root: string; cleanup(): void } {
