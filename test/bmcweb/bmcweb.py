@@ -61,7 +61,7 @@ class Bmcweb:
         self.bus = dbus.bus.BusConnection(address)
         self.websockets = {}
 
-    def call(self, path, interface, member, signature="", args=(), service=SERVICE, fds=()):
+    def call(self, path, interface, member, signature="", args=(), service=SERVICE):
         msg = dbus.lowlevel.MethodCallMessage(service, path, interface, member)
         if signature:
             msg.append(*args, signature=signature)

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Harness, ROOT } from './support/harness.js';
 import { eventually } from './support/daemon-process.js';
+import { FAKE_NBD_CLIENT } from './support/fake-kernel.js';
 import { diskImage, isoImage } from './support/images.js';
 import { alive } from './support/process-alive.js';
 import { makePki, startImageServer, type ImageServer } from './support/tls-server.js';
@@ -88,7 +89,7 @@ describe('daemon: the watchdog bounds every step', function () {
       // A switch in front of the real nbdkit: hang while the marker exists.
       writeFileSync(hangingNbdkit, `#!/bin/sh\nif [ -e "${hangingNbdkit}.hang" ]; then exec "${process.execPath}" "${FAKE_NBDKIT_HANG}" "$@"; fi\nexec nbdkit "$@"\n`, { mode: 0o755 });
       writeFileSync(`${hangingNbdkit}.hang`, '');
-      await h.start({ Slot_2: { Mode: 1, NBDDevice: 'nbd2', UnixSocket: join(h.kernel.run, 'nbd2.sock'), Timeout: TIMEOUT } }, { TlsCaFile: pki.caFile, Commands: { Nbdkit: hangingNbdkit, NbdClient: (await import('./support/fake-kernel.js')).FAKE_NBD_CLIENT, Mount: 'mount', Umount: 'umount' } });
+      await h.start({ Slot_2: { Mode: 1, NBDDevice: 'nbd2', UnixSocket: join(h.kernel.run, 'nbd2.sock'), Timeout: TIMEOUT } }, { TlsCaFile: pki.caFile, Commands: { Nbdkit: hangingNbdkit, NbdClient: FAKE_NBD_CLIENT, Mount: 'mount', Umount: 'umount' } });
       const legacy = h.legacy('Slot_2');
       const completions = await h.watchCompletions(legacy);
       await legacy.Mount(server.url('/disk.img'), false, { type: 'int32', value: -1 });
