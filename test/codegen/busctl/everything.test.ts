@@ -220,7 +220,9 @@ describe('busctl against the generated Everything server', function () {
       const m = monitor(address, SERVICE);
       try {
         let n = 0;
-        const happened = await m.until(() => f.client.Poke(`watched ${++n}`), (x) => x.member === 'Happened');
+        // A Happened the monitor saw whole: it may start listening between a
+        // Poke's PropertiesChanged and its signal, so take one preceded by its PropertiesChanged.
+        const happened = await m.until(() => f.client.Poke(`watched ${++n}`), (x) => x.member === 'Happened' && m.messages[m.messages.indexOf(x) - 1]?.member === 'PropertiesChanged');
         const text = happened.payload.data[0] as string;
         assert.match(text, /^watched \d+$/);
         assert.equal(happened.interface, EVERYTHING);
