@@ -66,6 +66,7 @@ export class ClientInterface<
       member: name,
       signature: p.inSignature,
       body,
+      replySignature: p.outSignature,
       noReply: p.spec.noReply,
       timeoutMs: options.timeoutMs,
     });
@@ -81,7 +82,7 @@ export class ClientInterface<
   /** Reads one property. */
   async get<K extends keyof Props & string>(name: K, options: CallOptions = {}): Promise<Received[K]> {
     const p = this.#property(name);
-    const reply = await this.#properties('Get', 'ss', [this.$spec.name, name], options);
+    const reply = await this.#properties('Get', 'ss', [this.$spec.name, name], options, p.codec.signature);
     const v = reply.body[0] as Variant;
     return this.#decodeProperty(p, v) as Received[K];
   }
@@ -146,7 +147,7 @@ export class ClientInterface<
     return p.codec.fromWire(v.value, 'keep');
   }
 
-  async #properties(member: string, signature: string, body: unknown[], options: CallOptions) {
+  async #properties(member: string, signature: string, body: unknown[], options: CallOptions, valueSignature?: string) {
     const reply = await this.connection.call({
       destination: this.service,
       path: this.path,
@@ -154,6 +155,7 @@ export class ClientInterface<
       member,
       signature,
       body,
+      ...(valueSignature !== undefined ? { replySignature: valueSignature } : {}),
       ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
     });
     return reply!;

@@ -4,13 +4,19 @@
 import { DBusError, Message, MessageType, NO_REPLY_EXPECTED, type MessageBus } from './dbus-next.js';
 import { reviveError, StandardError } from './errors.js';
 import { claimIncomingFds, recordReplyFds } from './incoming-fds.js';
-import { closeBus, openBus } from './transport.js';
+import { closeBus, NOT_SUPPORTED, openBus, unixFdUnavailable } from './transport.js';
 
 export interface ConnectOptions {
   /** A bus address (`unix:path=…`); default: the system bus, or the session bus with `bus: 'session'`. */
   address?: string;
   bus?: 'system' | 'session';
-  /** Exchange unix fds (loads the native addon meta-virtual-media-unix-fd); default true. */
+  /**
+   * Unix fd passing, on the native addon openbmc-dbus-unix-fd (an optional
+   * dependency). By default it is used when the addon loads; when it does not,
+   * the connection opens without it and a call whose arguments or reply hold
+   * fds fails at once with NotSupported saying why (`unixFdUnavailable`).
+   * `true`: opening fails without it. `false`: never (the addon is not loaded).
+   */
   negotiateUnixFd?: boolean;
   /** Default method-call timeout in ms (D-Bus' usual 25 s). */
   callTimeoutMs?: number;
@@ -23,6 +29,12 @@ export interface CallRequest {
   member: string;
   signature?: string;
   body?: unknown[];
+  /**
+   * The reply's signature, when known: a call whose reply holds unix fds
+   * (`h`) then fails at once on a connection that cannot pass them, instead
+   * of waiting for a reply the bus will not deliver.
+   */
+  replySignature?: string;
   timeoutMs?: number;
   noReply?: boolean;
 }
@@ -105,7 +117,7 @@ export class Connection {
 
   /** Opens a connection and waits until the bus has given it a name. */
   static async open(options: ConnectOptions = {}): Promise<Connection> {
-    const bus = openBus({ address: options.address, bus: options.bus, negotiateUnixFd: options.negotiateUnixFd ?? true });
+    const bus = openBus({ address: options.address, bus: options.bus, negotiateUnixFd: options.negotiateUnixFd ?? 'if-available' });
     await new Promise<void>((resolve, reject) => {
       const onError = (e: Error) => {
         void closeBus(bus);
@@ -129,9 +141,19 @@ export class Connection {
     return this.#closed;
   }
 
+  /** Why unix fds cannot pass on this connection (the addon did not load, the bus refused, …); undefined when they can. */
+  get unixFdUnavailable(): string | undefined {
+    return unixFdUnavailable(this.bus);
+  }
+
   /** Calls a method; rejects with a DBusError (the declared class when known), on timeout, or when the connection drops. */
   call(req: CallRequest): Promise<Message | null> {
     if (this.#closed) return Promise.reject(new DBusError(StandardError.Disconnected, 'the D-Bus connection is closed'));
+    const noFds = unixFdUnavailable(this.bus);
+    if (noFds !== undefined && (req.signature?.includes('h') || req.replySignature?.includes('h'))) {
+      const which = req.signature?.includes('h') ? 'its arguments hold' : 'its reply holds';
+      return Promise.reject(new DBusError(NOT_SUPPORTED, `${req.interface}.${req.member} on ${req.destination} ${req.path}: ${which} unix fds, which this connection cannot pass: ${noFds}`));
+    }
     const msg = new Message({
       destination: req.destination,
       path: req.path,
@@ -142,7 +164,11 @@ export class Connection {
       flags: req.noReply ? NO_REPLY_EXPECTED : 0,
     } as never);
     if (req.noReply) {
-      this.bus.send(msg);
+      try {
+        this.bus.send(msg);
+      } catch (e) {
+        return Promise.reject(e);
+      }
       return Promise.resolve(null);
     }
     const timeoutMs = req.timeoutMs ?? this.callTimeoutMs;
@@ -165,6 +191,8 @@ export class Connection {
         (e: DBusError) => {
           clearTimeout(timer);
           this.#pending.delete(serial);
+          // A call that could not be sent leaves dbus-next's reply handler behind.
+          delete (this.bus as unknown as { _methodReturnHandlers: Record<number, unknown> })._methodReturnHandlers[serial];
           reject(e instanceof DBusError ? reviveError(e) : e);
         },
       );

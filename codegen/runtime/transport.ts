@@ -13,15 +13,19 @@ import handshakeModule from 'dbus-next/lib/handshake.js';
 import marshallCompatModule from 'dbus-next/lib/marshall-compat.js';
 import messageModule from 'dbus-next/lib/message.js';
 import messageBusClass from 'dbus-next/lib/bus.js';
-import { Message, type MessageBus } from './dbus-next.js';
+import { DBusError, Message, MessageType, type MessageBus } from './dbus-next.js';
 import { loadUnixFdAddon, UnixFdSocket } from './unix-fd-socket.js';
 
 export interface TransportOptions {
   /** A D-Bus address; default: the system bus, or the session bus with `bus: 'session'`. */
   address?: string;
   bus?: 'system' | 'session';
-  /** Negotiate unix fd passing (loads the native addon). */
-  negotiateUnixFd: boolean;
+  /**
+   * Unix fd passing: `true` needs it (opening fails when the native addon
+   * does not load), `'if-available'` uses it when the addon loads, `false`
+   * never loads the addon.
+   */
+  negotiateUnixFd: boolean | 'if-available';
 }
 
 type Handshake = (stream: Duplex, options: object, done: (error: unknown, guid?: string) => void) => void;
@@ -83,20 +87,49 @@ export function parseBusAddress(address: string): Endpoint {
   throw new Error(`no usable D-Bus address in "${address}" (expected unix:path=, unix:abstract= or tcp:host=,port=)`);
 }
 
-function openStream(endpoint: Endpoint, address: string, negotiateUnixFd: boolean): Duplex & { supportsUnixFd?: boolean } {
-  if (endpoint.kind === 'tcp') return net.createConnection({ host: endpoint.host, port: endpoint.port });
-  if (!negotiateUnixFd) return net.createConnection({ path: endpoint.path });
+/** The D-Bus name of the error a call gets when its fds cannot pass. */
+export const NOT_SUPPORTED = 'org.freedesktop.DBus.Error.NotSupported';
+
+type BusStream = Duplex & { supportsUnixFd?: boolean };
+
+/** The socket, and why it passes no fds when it cannot. */
+function openStream(endpoint: Endpoint, address: string, negotiateUnixFd: TransportOptions['negotiateUnixFd']): { stream: BusStream; noFds?: string } {
+  if (endpoint.kind === 'tcp') {
+    if (negotiateUnixFd === true) throw new Error(`cannot pass unix fds on the D-Bus connection to ${address}: it is a tcp address`);
+    return { stream: net.createConnection({ host: endpoint.host, port: endpoint.port }), noFds: `${address} is a tcp address` };
+  }
+  if (!negotiateUnixFd) return { stream: net.createConnection({ path: endpoint.path }), noFds: 'the connection was opened with negotiateUnixFd: false' };
   let addon;
   try {
     addon = loadUnixFdAddon();
   } catch (e) {
-    throw new Error(`cannot pass unix fds on the D-Bus connection to ${address}: ${(e as Error).message}`);
+    if (negotiateUnixFd === true) throw new Error(`cannot pass unix fds on the D-Bus connection to ${address}: ${(e as Error).message}`);
+    return { stream: net.createConnection({ path: endpoint.path }), noFds: (e as Error).message };
   }
-  return new UnixFdSocket(endpoint.path, addon);
+  return { stream: new UnixFdSocket(endpoint.path, addon) };
+}
+
+/** An error reply standing in for a reply whose fds cannot be sent: the caller hears why at once. */
+function notSupportedReply(reply: Message, text: string): Message {
+  const r = reply as unknown as { serial: number; replySerial: number; destination: string };
+  const error = new Message({ type: MessageType.ERROR, replySerial: r.replySerial, destination: r.destination, errorName: NOT_SUPPORTED, signature: 's', body: [text] } as never);
+  (error as unknown as { serial: number }).serial = r.serial;
+  return error;
+}
+
+/**
+ * Why unix fds cannot pass on a bus opened by openBus (the addon did not
+ * load, negotiateUnixFd was false, the bus refused, a tcp address), or
+ * undefined when they can (or the handshake has not said yet).
+ */
+export function unixFdUnavailable(bus: MessageBus): string | undefined {
+  return (bus as unknown as { _connection: TransportConnection })._connection.noFds;
 }
 
 interface TransportConnection extends EventEmitter {
-  stream: Duplex & { supportsUnixFd?: boolean };
+  stream: BusStream;
+  /** Why fds cannot pass (unixFdUnavailable). */
+  noFds?: string;
   state?: string;
   guid?: string;
   message(msg: Message): void;
@@ -111,10 +144,11 @@ interface TransportConnection extends EventEmitter {
  */
 export function openBus(options: TransportOptions): MessageBus {
   const address = busAddress(options);
-  const stream = openStream(parseBusAddress(address), address, options.negotiateUnixFd);
-  const handshakeOptions = { negotiateUnixFd: options.negotiateUnixFd };
+  const { stream, noFds } = openStream(parseBusAddress(address), address, options.negotiateUnixFd);
+  const handshakeOptions = { negotiateUnixFd: stream.supportsUnixFd === true };
   const conn = new EventEmitter() as TransportConnection;
   conn.stream = stream;
+  if (noFds !== undefined) conn.noFds = noFds;
   conn.established = false;
   const queued: Message[] = [];
   conn.message = (msg) => void queued.push(msg);
@@ -125,9 +159,16 @@ export function openBus(options: TransportOptions): MessageBus {
   const send = (msg: Message) => {
     const [data, fds] = marshallCompat.marshallMessage(msg);
     if (stream.supportsUnixFd) stream.write({ data, fds });
+    else if (fds.length === 0) stream.write(data);
     else {
-      if (fds.length > 0) throw new Error(`cannot send file descriptors: the D-Bus connection to ${address} does not pass them`);
-      stream.write(data);
+      const why = `cannot send unix fds on the D-Bus connection to ${address}: ${conn.noFds ?? 'fd passing is unavailable'}`;
+      // A reply the bus would never see leaves its caller waiting until it times out.
+      if (msg.type === MessageType.METHOD_RETURN) {
+        process.emitWarning(`D-Bus: the reply to ${msg.destination} (call ${String(msg.replySerial)}) was replaced by ${NOT_SUPPORTED}: ${why}`);
+        send(notSupportedReply(msg, why));
+        return;
+      }
+      throw new DBusError(NOT_SUPPORTED, why);
     }
   };
   stream.on('error', (e) => conn.emit('error', e));
@@ -145,7 +186,14 @@ export function openBus(options: TransportOptions): MessageBus {
       conn.guid = guid;
       conn.state = 'connected';
       conn.established = true;
-      for (const msg of queued.splice(0)) send(msg);
+      if (!stream.supportsUnixFd && conn.noFds === undefined) conn.noFds = `the bus at ${address} did not agree to pass unix fds`;
+      for (const msg of queued.splice(0)) {
+        try {
+          send(msg);
+        } catch (e) {
+          process.emitWarning(`D-Bus: a message queued before the connection to ${address} was ready was not sent: ${(e as Error).message}`);
+        }
+      }
       conn.message = (msg) => {
         if (!stream.writable) throw new Error('Cannot send message, stream is closed');
         send(msg);

@@ -6,10 +6,11 @@
 // (codegen/runtime/unix-fd/, loaded only by connections that pass fds);
 // README.md says why it replaced usocket.
 import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
 import { Duplex } from 'node:stream';
 
-/** The npm name of the addon (codegen/runtime/unix-fd/). */
-export const UNIX_FD_ADDON = 'meta-virtual-media-unix-fd';
+/** The npm package of the addon (codegen/runtime/unix-fd/), an optional dependency of the runtime. */
+export const UNIX_FD_ADDON = 'openbmc-dbus-unix-fd';
 
 interface Poller {
   /** 1 readable, 2 writable, 3 both, 0 none. */
@@ -27,18 +28,41 @@ export interface UnixFdAddon {
 }
 
 let loaded: UnixFdAddon | undefined;
+let failed: Error | undefined;
 
-/** Loads the addon, or throws naming it (the caller adds which bus needed it). */
+/**
+ * Loads the addon, or throws saying why fd passing is unavailable: not
+ * installed (npm leaves an optional dependency out when its build fails),
+ * installed without its build (--ignore-scripts), or a build that does not
+ * load here (another architecture). The caller adds which bus needed it.
+ */
 export function loadUnixFdAddon(): UnixFdAddon {
   if (loaded) return loaded;
+  if (failed) throw failed;
+  const require = createRequire(import.meta.url);
   try {
-    loaded = createRequire(import.meta.url)(UNIX_FD_ADDON) as UnixFdAddon;
+    // The built module itself: a package "main" would make npm pack ship a host build.
+    loaded = require(`${UNIX_FD_ADDON}/build/Release/unix_fd.node`) as UnixFdAddon;
+    return loaded;
   } catch (e) {
-    // Only the first line: the rest is node's require stack (our source paths).
-    const why = String((e as Error).message).split('\n')[0];
-    throw new Error(`the native addon ${UNIX_FD_ADDON} (unix fd passing) did not load: ${why}`);
+    let why: string;
+    if ((e as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND') {
+      let installedAt: string | undefined;
+      try {
+        installedAt = dirname(require.resolve(`${UNIX_FD_ADDON}/package.json`));
+      } catch {
+        // not installed at all
+      }
+      why = installedAt
+        ? `it is installed (${installedAt}) but was not built: run \`npm rebuild ${UNIX_FD_ADDON}\` (node-gyp needs make, a C compiler and python3)`
+        : `it is not installed (npm leaves this optional dependency of openbmc-dbus-runtime out when its build fails; \`npm install ${UNIX_FD_ADDON}\` shows why)`;
+    } else {
+      // Only the first line: the rest is node's require stack (our source paths).
+      why = String((e as Error).message).split('\n')[0]!;
+    }
+    failed = new Error(`unix fd passing is unavailable: the native addon ${UNIX_FD_ADDON} did not load: ${why}`);
+    throw failed;
   }
-  return loaded;
 }
 
 const READABLE = 1;

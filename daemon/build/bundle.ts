@@ -1,7 +1,7 @@
 // Builds the production daemon: one ESM file, dist/virtual-mediad.mjs, with
 // dbus-next, the runtime and the generated bindings inside. Only our unix-fd
 // addon (codegen/runtime/unix-fd) stays outside: the runtime loads it at run
-// time as node_modules/meta-virtual-media-unix-fd (package.json and
+// time as node_modules/openbmc-dbus-unix-fd (package.json and
 // build/Release/unix_fd.node) next to the bundle, where the layer installs
 // it. x11 is an optional dbus-next dependency for X11 session buses, never
 // used on a BMC; usocket is the addon dbus-next's own socket code would try,

@@ -35,7 +35,10 @@ export class Daemon {
     const gadget = new GadgetSeam(this.config.roots.configfs);
     await cleanStaleState(this.config, gadget, this.log);
     lap('stale state cleaned');
-    const connection = await rt.Connection.open(bus.address ? { address: bus.address } : { bus: bus.bus });
+    // bmcweb's Legacy.Mount hands the credentials over as an fd: without fd
+    // passing the daemon cannot do its job, so it refuses to start.
+    const where = bus.address ? { address: bus.address } : { bus: bus.bus };
+    const connection = await rt.Connection.open({ ...where, negotiateUnixFd: true });
     lap('bus connected');
     this.#connection = connection;
     const server = new rt.ObjectServer(connection, { log: this.log });

@@ -1,9 +1,11 @@
 // Builds the npm packages a TypeScript service installs, and packs them:
 //   openbmc-dbus-runtime          codegen/runtime/  (the runtime generated code imports)
+//   openbmc-dbus-unix-fd          codegen/runtime/unix-fd/  (its optional fd-passing addon:
+//                                 C sources, built by node-gyp when installed)
 //   pdi-tsgen                     codegen/          (the generator, `pdi-tsgen` command)
 //   openbmc-virtual-media-client  client/           (the VirtualMedia client)
-// Each is JavaScript plus declarations (tsc) in its folder's dist/, with the
-// package.json committed next to it. The client's compiled imports of the
+// The TypeScript ones are JavaScript plus declarations (tsc) in their
+// folder's dist/, with the package.json committed next to it. The client's compiled imports of the
 // runtime's sources are turned into imports of openbmc-dbus-runtime, so that
 // a service using the client and its own bindings has one runtime.
 //
@@ -20,6 +22,7 @@ const tsc = join(root, 'node_modules', '.bin', 'tsc');
 
 export const PACKAGES = [
   { name: 'openbmc-dbus-runtime', dir: 'codegen/runtime' },
+  { name: 'openbmc-dbus-unix-fd', dir: 'codegen/runtime/unix-fd' },
   { name: 'pdi-tsgen', dir: 'codegen' },
   { name: 'openbmc-virtual-media-client', dir: 'client' },
 ] as const;

@@ -4,7 +4,7 @@
 # holding
 #   dist/virtual-mediad.mjs   the daemon, bundled into one ESM file
 #   dist/client/              the typed client library (ESM .js + .d.ts)
-#   node_modules/meta-virtual-media-unix-fd/
+#   node_modules/openbmc-dbus-unix-fd/
 #                             our unix-fd addon's SOURCES (package.json,
 #                             binding.gyp, src/unix_fd.c), built for the
 #                             target by the recipe
@@ -117,7 +117,7 @@ client_types="./dist/client/types/${client_entry%.ts}.d.ts"
 
 # 3. The addon's sources (it needs no other module), from the checkout; any
 #    host build output is left out.
-addon=meta-virtual-media-unix-fd
+addon=openbmc-dbus-unix-fd
 addon_src=codegen/runtime/unix-fd
 runtime_modules=$addon
 [ -f "$addon_src/src/unix_fd.c" ] && [ -f "$addon_src/binding.gyp" ] || fail "no unix-fd addon sources in $addon_src"

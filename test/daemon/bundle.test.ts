@@ -1,5 +1,5 @@
 // The production bundle as the layer installs it: one .mjs file and, beside
-// it, node_modules/meta-virtual-media-unix-fd with its built addon. It must
+// it, node_modules/openbmc-dbus-unix-fd with its built addon. It must
 // start, serve the bus, and receive a unix fd (bmcweb's sbh Mount); without
 // the addon it must refuse to start, saying so.
 import assert from 'node:assert/strict';
@@ -15,7 +15,7 @@ import { secret, secretPipe } from './support/secret-pipe.js';
 import { makePki, startImageServer } from './support/tls-server.js';
 
 // What the bundle needs beside it (what the layer installs): the addon's package.json and the addon.
-const RUNTIME_FILES = ['meta-virtual-media-unix-fd/package.json', 'meta-virtual-media-unix-fd/build/Release/unix_fd.node'];
+const RUNTIME_FILES = ['openbmc-dbus-unix-fd/package.json', 'openbmc-dbus-unix-fd/build/Release/unix_fd.node'];
 
 describe('daemon: production bundle', function () {
   this.timeout(120_000);
@@ -50,7 +50,7 @@ describe('daemon: production bundle', function () {
     writeFileSync(config, JSON.stringify(fakeConfig(h.kernel, { Slot_2: { Mode: 1, NBDDevice: 'nbd2', UnixSocket: join(h.kernel.run, 'nbd2.sock') } })));
     const daemon = spawnDaemon(['--config', config, '--address', h.bus.address], process.env, join(bare, 'virtual-mediad.mjs'));
     assert.equal(await daemon.exited, 1, daemon.log());
-    assert.match(daemon.log(), /meta-virtual-media-unix-fd/);
+    assert.match(daemon.log(), /openbmc-dbus-unix-fd/);
     assert.ok(daemon.log().includes(h.bus.address), daemon.log());
     assert.doesNotMatch(daemon.log(), /^\s+at /m, 'no stack trace');
   });

@@ -80,21 +80,21 @@ describe('layer: recipe build steps on a release tarball (fixture daemon)', func
       'package/dist/virtual-mediad.mjs',
       'package/dist/client/index.js',
       'package/config/virtual-media.json',
-      'package/node_modules/meta-virtual-media-unix-fd/package.json',
-      'package/node_modules/meta-virtual-media-unix-fd/binding.gyp',
-      'package/node_modules/meta-virtual-media-unix-fd/src/unix_fd.c',
+      'package/node_modules/openbmc-dbus-unix-fd/package.json',
+      'package/node_modules/openbmc-dbus-unix-fd/binding.gyp',
+      'package/node_modules/openbmc-dbus-unix-fd/src/unix_fd.c',
     ]) {
       assert.ok(entries.includes(required), `${required} missing from the tarball`);
     }
     assert.ok(entries.every((e) => e.startsWith('package/')), 'every entry is under package/');
-    assert.ok(!entries.some((e) => e.includes('/meta-virtual-media-unix-fd/build/')), 'no host build of the addon is shipped');
+    assert.ok(!entries.some((e) => e.includes('/openbmc-dbus-unix-fd/build/')), 'no host build of the addon is shipped');
     assert.deepEqual(entries.filter((e) => /\/node_modules\/(usocket|nan|bindings|node-gyp)\//.test(e)), [], 'nothing of usocket and its build tools is shipped');
     assert.ok(entries.some((e) => /^package\/dist\/client\/.*\.d\.ts$/.test(e)), 'client declarations are shipped');
     const manifest = JSON.parse(execFileSync('tar', ['-xzOf', tarball, 'package/package.json'], { encoding: 'utf8' }));
     assert.equal(manifest.version, packageVersion());
     assert.equal(manifest.exports['./client'].import, './dist/client/index.js');
     assert.ok(entries.includes(manifest.exports['./client'].types.replace(/^\.\//, 'package/')), 'exports ./client types exist');
-    assert.deepEqual(manifest.bundleDependencies, ['meta-virtual-media-unix-fd']);
+    assert.deepEqual(manifest.bundleDependencies, ['openbmc-dbus-unix-fd']);
     assert.equal(manifest.scripts, undefined, 'no install scripts run on the target');
   });
 
@@ -115,7 +115,7 @@ describe('layer: recipe build steps on a release tarball (fixture daemon)', func
     prepareUnpackdir(work.unpackdir, tarball);
     const result = await runRecipeTask('do_compile', work, armToolchain);
     assert.equal(result.code, 0, `do_compile for ARM failed:\n${result.output}`);
-    const addon = join(work.unpackdir, 'package/node_modules/meta-virtual-media-unix-fd/build/Release/unix_fd.node');
+    const addon = join(work.unpackdir, 'package/node_modules/openbmc-dbus-unix-fd/build/Release/unix_fd.node');
     const elf = elfMachine(readFileSync(addon).subarray(0, 64));
     assert.deepEqual(elf, { bits: 32, machine: 40, hardFloat: true }, 'unix_fd.node is a 32-bit ARM EABI hard-float object');
   });
@@ -153,22 +153,22 @@ describe('layer: recipe build steps on a release tarball (fixture daemon)', func
       const app = join(work.dest, 'usr/lib/virtual-media');
       for (const path of [
         join(app, 'virtual-mediad.mjs'),
-        join(app, 'node_modules/meta-virtual-media-unix-fd/package.json'),
-        join(app, 'node_modules/meta-virtual-media-unix-fd/build/Release/unix_fd.node'),
+        join(app, 'node_modules/openbmc-dbus-unix-fd/package.json'),
+        join(app, 'node_modules/openbmc-dbus-unix-fd/build/Release/unix_fd.node'),
         join(work.dest, 'etc/virtual-media/config.json'),
         join(work.dest, 'usr/lib/systemd/system/xyz.openbmc_project.VirtualMedia.service'),
         join(work.dest, 'usr/share/dbus-1/system.d/xyz.openbmc_project.VirtualMedia.conf'),
       ]) {
         assert.ok(existsSync(path), `${path} not installed`);
       }
-      assert.deepEqual(readdirSync(join(app, 'node_modules')), ['meta-virtual-media-unix-fd'], 'the addon is the only module beside the bundle');
-      assert.ok(!existsSync(join(app, 'node_modules/meta-virtual-media-unix-fd/src')), 'addon sources are not installed');
-      assert.ok(!existsSync(join(app, 'node_modules/meta-virtual-media-unix-fd/binding.gyp')), 'addon build files are not installed');
-      assert.ok(!existsSync(join(app, 'node_modules/meta-virtual-media-unix-fd/build/Release/obj.target')), 'addon objects are not installed');
+      assert.deepEqual(readdirSync(join(app, 'node_modules')), ['openbmc-dbus-unix-fd'], 'the addon is the only module beside the bundle');
+      assert.ok(!existsSync(join(app, 'node_modules/openbmc-dbus-unix-fd/src')), 'addon sources are not installed');
+      assert.ok(!existsSync(join(app, 'node_modules/openbmc-dbus-unix-fd/binding.gyp')), 'addon build files are not installed');
+      assert.ok(!existsSync(join(app, 'node_modules/openbmc-dbus-unix-fd/build/Release/obj.target')), 'addon objects are not installed');
     });
 
     it('the installed addon loads in Node by its package name', async () => {
-      const addon = join(work.dest, 'usr/lib/virtual-media/node_modules/meta-virtual-media-unix-fd');
+      const addon = join(work.dest, 'usr/lib/virtual-media/node_modules/openbmc-dbus-unix-fd');
       const { stdout } = await execFileAsync(process.execPath, ['-e', `console.log(typeof require(${JSON.stringify(addon)}).Poller)`]);
       assert.equal(stdout.trim(), 'function');
     });

@@ -6,7 +6,7 @@
 // plain node against xyz.openbmc_project.State.Host served by python3-dbus
 // the way sdbus++ servers serve it (test/packages/host-service.py).
 import { strict as assert } from 'node:assert';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
@@ -34,17 +34,26 @@ interface LockEntry {
  * and `extra` packages, with every registry package pinned to the entry in
  * this repository's lock (same version, tarball URL and integrity), so that
  * `npm ci --offline` installs from npm's cache without asking the registry.
- * Optional dependencies (usocket, for fd passing) are left out.
+ * The fd-passing addon comes as what it is, the runtime's optional
+ * dependency (pinned to its tarball, built by its install script); dbus-next's
+ * optional usocket is left out (the runtime never uses it).
  */
 function consumerLock(tarballs: string[], extra: string[]): { packageJson: object; lock: object } {
   const ours = JSON.parse(readFileSync(join(repoRoot, 'package-lock.json'), 'utf8')) as { packages: Record<string, LockEntry> };
   const packages: Record<string, LockEntry> = {};
   const dependencies: Record<string, string> = {};
   const pending: [from: string, name: string][] = [];
-  for (const t of tarballs) {
-    const manifest = JSON.parse(readFileSync(join(repoRoot, PACKAGE_DIRS[t.replace(/^.*\//, '').replace(/-\d+\.\d+\.\d+\.tgz$/, '')]!, 'package.json'), 'utf8')) as { name: string; version: string; dependencies?: Record<string, string>; bin?: Record<string, string>; engines?: object };
-    dependencies[manifest.name] = `file:${t}`;
-    packages[`node_modules/${manifest.name}`] = { version: manifest.version, resolved: `file:${t}`, dependencies: manifest.dependencies ?? {}, ...(manifest.bin ? { bin: manifest.bin } : {}) };
+  type Manifest = { name: string; version: string; dependencies?: Record<string, string>; optionalDependencies?: Record<string, string>; bin?: Record<string, string>; scripts?: Record<string, string>; engines?: object; os?: string[]; license?: string };
+  const manifests = tarballs.map((t) => ({ t, manifest: JSON.parse(readFileSync(join(repoRoot, PACKAGE_DIRS[t.replace(/^.*\//, '').replace(/-\d+\.\d+\.\d+\.tgz$/, '')]!, 'package.json'), 'utf8')) as Manifest }));
+  const optionalOfOurs = new Set(manifests.flatMap(({ manifest }) => Object.keys(manifest.optionalDependencies ?? {})));
+  for (const { t, manifest } of manifests) {
+    const { name, version, bin, scripts, engines, os, license } = manifest;
+    if (optionalOfOurs.has(name)) {
+      packages[`node_modules/${name}`] = { version, resolved: `file:${t}`, optional: true, license, ...(scripts?.install ? { hasInstallScript: true } : {}), ...(engines ? { engines } : {}), ...(os ? { os } : {}) };
+      continue;
+    }
+    dependencies[name] = `file:${t}`;
+    packages[`node_modules/${name}`] = { version, resolved: `file:${t}`, dependencies: manifest.dependencies ?? {}, ...(manifest.optionalDependencies ? { optionalDependencies: manifest.optionalDependencies } : {}), ...(bin ? { bin } : {}) };
     for (const d of Object.keys(manifest.dependencies ?? {})) pending.push(['', d]);
   }
   for (const name of extra) {
@@ -72,7 +81,8 @@ function consumerLock(tarballs: string[], extra: string[]): { packageJson: objec
     packages[at] = optional.length ? { ...kept, optionalDependencies: Object.fromEntries(optional.map((d) => [d, optionalDependencies![d]!])) } : kept;
     for (const d of [...Object.keys(entry.dependencies ?? {}), ...optional]) pending.push([at, d]);
   }
-  const packageJson = { name: 'consumer', version: '1.0.0', private: true, type: 'module', dependencies };
+  // npm 11 runs a dependency's install script when the project allows it.
+  const packageJson = { name: 'consumer', version: '1.0.0', private: true, type: 'module', dependencies, allowScripts: { 'openbmc-dbus-unix-fd': true } };
   return { packageJson, lock: { name: 'consumer', version: '1.0.0', lockfileVersion: 3, requires: true, packages: { '': { name: 'consumer', version: '1.0.0', dependencies }, ...packages } } };
 }
 
@@ -105,7 +115,8 @@ const write = (path: string, text: string) => {
 };
 
 /** What the consumer writes: a client of State.Host, and the VirtualMedia client package used as a type. */
-const MAIN_TS = `import * as rt from 'openbmc-dbus-runtime';
+const MAIN_TS = `import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import * as rt from 'openbmc-dbus-runtime';
 import { Connection } from 'openbmc-dbus-runtime';
 import { HostClient } from './xyz/openbmc_project/State/Host/client.js';
 import { BMCNotReady } from './xyz/openbmc_project/State/Host/error.js';
@@ -114,7 +125,7 @@ import { LegacyClient, SERVICE } from 'openbmc-virtual-media-client';
 import type { HostReceivedProperties } from './xyz/openbmc_project/State/Host/common.js';
 
 const address = process.argv[2]!;
-const connection = await Connection.open({ address, negotiateUnixFd: false, callTimeoutMs: 10_000 });
+const connection = await Connection.open({ address, callTimeoutMs: 10_000 });
 const host = new HostClient(connection, 'xyz.openbmc_project.State.Host', '/xyz/openbmc_project/state/host0');
 const changes: Partial<HostReceivedProperties>[] = [];
 const waitFor = async (ok: () => boolean) => {
@@ -147,9 +158,37 @@ const afterNewer = show((await host.getAll()).CurrentHostState);
 const namespaces = xyz.openbmc_project.State.Host.interfaceName;
 const virtualMedia = new LegacyClient(connection, SERVICE, '/xyz/openbmc_project/VirtualMedia/Legacy/0').path;
 
+// An fd each way: ours is read by the service, its answer (a pipe) by us.
+writeFileSync('fd-payload.txt', 'passed as an fd');
+const given = openSync('fd-payload.txt', 'r');
+const reply = await connection.call({ destination: 'xyz.openbmc_project.State.Host', path: '/xyz/openbmc_project/state/host0', interface: 'net.example.HostTest', member: 'Reverse', signature: 'h', body: [given], replySignature: 'h' });
+closeSync(given);
+const answer = reply!.body[0] as number;
+const fds = { unavailable: connection.unixFdUnavailable ?? null, answer: readFileSync(answer, 'utf8') };
+closeSync(answer);
+
 await subscription.unsubscribe();
 await connection.close();
-console.log(JSON.stringify({ initial, state, error, newer: newerChange, afterNewer, namespaces, virtualMedia }));
+console.log(JSON.stringify({ initial, state, error, newer: newerChange, afterNewer, namespaces, virtualMedia, fds }));
+`;
+
+/** The same service without the fd-passing addon: what a call needing fds, and a connection requiring them, say. */
+const NO_FDS_TS = `import { Connection, DBusError } from 'openbmc-dbus-runtime';
+
+const address = process.argv[2]!;
+const connection = await Connection.open({ address, callTimeoutMs: 10_000 });
+const unavailable = connection.unixFdUnavailable;
+const failure = (e: unknown) => ({ name: e instanceof DBusError ? e.type : 'not a DBusError', text: (e as Error).message });
+let call: unknown = 'resolved';
+await connection
+  .call({ destination: 'xyz.openbmc_project.State.Host', path: '/xyz/openbmc_project/state/host0', interface: 'net.example.HostTest', member: 'Reverse', signature: 'h', body: [0], replySignature: 'h' })
+  .catch((e: unknown) => (call = failure(e)));
+// Calls without fds still work on that connection.
+const reply = await connection.call({ destination: 'org.freedesktop.DBus', path: '/org/freedesktop/DBus', interface: 'org.freedesktop.DBus', member: 'GetId' });
+await connection.close();
+let required: unknown = 'opened';
+await Connection.open({ address, negotiateUnixFd: true }).then((c) => c.close(), (e: unknown) => (required = (e as Error).message));
+console.log(JSON.stringify({ unavailable, call, otherCalls: typeof reply!.body[0], required }));
 `;
 
 /** The server example of docs/typescript-packages.md, compiled with the rest (not run). */
@@ -196,7 +235,7 @@ describe('the npm packages in a fresh TypeScript project', function () {
     const { packageJson, lock } = consumerLock(tarballs.map((t) => relative(project, t)), ['typescript', '@types/node']);
     write(join(project, 'package.json'), JSON.stringify(packageJson, null, 2));
     write(join(project, 'package-lock.json'), JSON.stringify(lock, null, 2));
-    const install = await run('npm', ['ci', '--offline', '--ignore-scripts', '--no-audit', '--no-fund'], project);
+    const install = await run('npm', ['ci', '--offline', '--no-audit', '--no-fund'], project);
     assert.equal(install.code, 0, `npm ci (offline, from the npm cache; run npm ci in the repository first) failed:\n${install.stderr}`);
   });
 
@@ -208,10 +247,10 @@ describe('the npm packages in a fresh TypeScript project', function () {
   });
 
   it('each package carries built JavaScript and declarations, and its exports, types and bin point at files it has', () => {
-    for (const dir of ['openbmc-dbus-runtime', 'pdi-tsgen', 'openbmc-virtual-media-client']) {
+    for (const dir of ['openbmc-dbus-runtime', 'openbmc-dbus-unix-fd', 'pdi-tsgen', 'openbmc-virtual-media-client']) {
       const root = join(project, 'node_modules', dir);
       const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-      const targets = [manifest.types, ...Object.values(manifest.bin ?? {}), ...Object.values(manifest.exports).flatMap((e) => (typeof e === 'string' ? [e] : Object.values(e as object)))].filter(Boolean) as string[];
+      const targets = [manifest.types, ...Object.values(manifest.bin ?? {}), ...Object.values(manifest.exports ?? {}).flatMap((e) => (typeof e === 'string' ? [e] : Object.values(e as object)))].filter(Boolean) as string[];
       for (const t of targets) assert.ok(existsSync(join(root, t)), `${dir}: ${t} is in the package`);
       assert.equal(readFileSync(join(root, 'LICENSE'), 'utf8'), readFileSync(join(repoRoot, 'LICENSE'), 'utf8'), `${dir}: the license text`);
       assert.ok(existsSync(join(root, 'README.md')), `${dir}: a README`);
@@ -228,6 +267,15 @@ describe('the npm packages in a fresh TypeScript project', function () {
     assert.ok(!existsSync(join(project, 'node_modules', 'openbmc-virtual-media-client', 'dist', 'codegen')), 'no copy of the runtime inside the client');
   });
 
+  it('npm install builds the fd-passing addon from the C sources in its tarball, as an optional dependency of the runtime', () => {
+    const addon = join(project, 'node_modules', 'openbmc-dbus-unix-fd');
+    const manifest = JSON.parse(readFileSync(join(project, 'node_modules', 'openbmc-dbus-runtime', 'package.json'), 'utf8'));
+    assert.deepEqual(manifest.optionalDependencies, { 'openbmc-dbus-unix-fd': manifest.version });
+    const shipped = execFileSync('tar', ['tzf', tarballs.find((t) => t.includes('openbmc-dbus-unix-fd'))!], { encoding: 'utf8' }).trim().split('\n').sort();
+    assert.deepEqual(shipped, ['package/LICENSE', 'package/README.md', 'package/binding.gyp', 'package/package.json', 'package/src/unix_fd.c'], 'sources only, no host build');
+    assert.ok(existsSync(join(addon, 'build', 'Release', 'unix_fd.node')), `the addon was built at install (npm ci's output above; node-gyp needs make, gcc, python3)`);
+  });
+
   it('the installed pdi-tsgen generates State.Host next to the project\'s own files, which survive', async () => {
     const version = await run(join(project, 'node_modules', '.bin', 'pdi-tsgen'), ['--version'], project);
     assert.equal(version.code, 0, version.stderr);
@@ -242,6 +290,7 @@ describe('the npm packages in a fresh TypeScript project', function () {
     assert.ok(!existsSync(join(project, 'src/xyz/openbmc_project/Dump')), 'no errors files it does not use');
     write(join(project, 'src/main.ts'), MAIN_TS);
     write(join(project, 'src/server.ts'), SERVER_TS);
+    write(join(project, 'src/no-fds.ts'), NO_FDS_TS);
   });
 
   const configs = {
@@ -289,5 +338,26 @@ describe('the npm packages in a fresh TypeScript project', function () {
     assert.deepEqual(result.afterNewer, { unknown: 'xyz.openbmc_project.State.Host.HostState.Hibernating' });
     assert.equal(result.namespaces, 'xyz.openbmc_project.State.Host');
     assert.equal(result.virtualMedia, '/xyz/openbmc_project/VirtualMedia/Legacy/0');
+    assert.deepEqual(result.fds, { unavailable: null, answer: 'df na sa dessap' }, 'an fd passed each way with python3-dbus');
   });
+
+  for (const [variant, remove, why] of [
+    ['installed without its build (--ignore-scripts)', 'openbmc-dbus-unix-fd/build', /is installed \(.*openbmc-dbus-unix-fd\) but was not built: run `npm rebuild openbmc-dbus-unix-fd`/],
+    ['not installed (its build failed, or --omit=optional)', 'openbmc-dbus-unix-fd', /it is not installed \(npm leaves this optional dependency of openbmc-dbus-runtime out when its build fails/],
+  ] as const) {
+    it(`without the addon, ${variant}: connections open without fds, a call needing them fails at once saying why`, async () => {
+      assert.ok(service && service.exitCode === null, 'host-service.py from the test before is running');
+      rmSync(join(project, 'node_modules', remove), { recursive: true, force: true });
+      const r = await run(process.execPath, ['dist/no-fds.js', bus!.address], project);
+      assert.equal(r.code, 0, `node dist/no-fds.js:\n${r.stderr}`);
+      const result = JSON.parse(r.stdout.trim().split('\n').pop()!);
+      assert.match(result.unavailable, /^unix fd passing is unavailable: the native addon openbmc-dbus-unix-fd did not load: /);
+      assert.match(result.unavailable, why);
+      assert.equal(result.call.name, 'org.freedesktop.DBus.Error.NotSupported', 'not a timeout');
+      assert.match(result.call.text, /^net\.example\.HostTest\.Reverse on xyz\.openbmc_project\.State\.Host \/xyz\/openbmc_project\/state\/host0: its arguments hold unix fds, which this connection cannot pass: unix fd passing is unavailable/);
+      assert.equal(result.otherCalls, 'string', 'calls without fds still work');
+      assert.ok(result.required.startsWith(`cannot pass unix fds on the D-Bus connection to ${bus!.address}: unix fd passing is unavailable: the native addon openbmc-dbus-unix-fd did not load`), result.required);
+      assert.doesNotMatch(r.stdout + r.stderr, /^\s+at /m, 'no stack trace');
+    });
+  }
 });

@@ -17,9 +17,13 @@ Behaviour a client can drive:
   net.example.HostTest.EmitNewer() -> one PropertiesChanged with a
       CurrentHostState value this YAML does not have (as a newer server
       would send) next to a valid RestartCause change.
+  net.example.HostTest.Reverse(h) -> h: reads the fd it is given to the
+      end, answers with the read end of a new pipe holding those bytes
+      reversed (fds both ways, as libdbus passes them).
 
 Usage: host-service.py BUS_ADDRESS HOST_YAML. Prints "ready" once the name is owned.
 """
+import os
 import sys
 
 try:
@@ -105,6 +109,17 @@ class Host(dbus.service.Object):
     def EmitNewer(self):
         # A state a newer YAML added, next to a valid change, in one signal.
         self.change(CurrentHostState=dbus.String(f"{IFACE}.HostState.Hibernating"), RestartCause=self.wire("RestartCause", "PowerButton"))
+
+    @dbus.service.method("net.example.HostTest", in_signature="h", out_signature="h")
+    def Reverse(self, fd):
+        with os.fdopen(fd.take(), "rb") as given:
+            data = given.read()
+        r, w = os.pipe()
+        os.write(w, data[::-1])
+        os.close(w)
+        answer = dbus.types.UnixFd(r)  # a duplicate: libdbus sends and closes it
+        os.close(r)
+        return answer
 
 
 def main():

@@ -29,7 +29,7 @@ need() {
 # addon is plain C on Node-API, so one build serves every Node version).
 do_compile() {
     need S NODE NODE_GYP NODE_DIR NODE_ARCH CC
-    addon="$S/node_modules/meta-virtual-media-unix-fd"
+    addon="$S/node_modules/openbmc-dbus-unix-fd"
     [ -f "$addon/binding.gyp" ] || die "no unix-fd addon sources in $addon (is S the release's package/ directory?)"
     [ -f "$NODE_DIR/include/node/node_api.h" ] || die "no Node headers (node_api.h) under $NODE_DIR/include/node"
     # gyp's make backend links with $(LINK), which defaults to the host c++.
@@ -52,7 +52,7 @@ do_install() {
     need S D LIBDIR SYSCONFDIR UNITDIR DBUS_POLICYDIR FILES_DIR CONFIG
     app="$D$LIBDIR/virtual-media"
     [ -f "$S/dist/virtual-mediad.mjs" ] || die "no dist/virtual-mediad.mjs in $S: daemon bundle not built yet"
-    addon="$S/node_modules/meta-virtual-media-unix-fd"
+    addon="$S/node_modules/openbmc-dbus-unix-fd"
     [ -f "$addon/build/Release/unix_fd.node" ] || die "unix-fd addon not built: run compile first"
     [ -f "$CONFIG" ] || die "config $CONFIG does not exist"
 
@@ -60,11 +60,11 @@ do_install() {
     install -m 0644 "$S/dist/virtual-mediad.mjs" "$app/virtual-mediad.mjs"
 
     # The one module the bundle loads at run time: the addon, as a package
-    # (its package.json points at the built module). No sources, no objects.
-    install -d "$app/node_modules/meta-virtual-media-unix-fd/build/Release"
-    install -m 0644 "$addon/package.json" "$app/node_modules/meta-virtual-media-unix-fd/package.json"
+    # (the runtime loads build/Release/unix_fd.node from it). No sources, no objects.
+    install -d "$app/node_modules/openbmc-dbus-unix-fd/build/Release"
+    install -m 0644 "$addon/package.json" "$app/node_modules/openbmc-dbus-unix-fd/package.json"
     install -m 0755 "$addon/build/Release/unix_fd.node" \
-        "$app/node_modules/meta-virtual-media-unix-fd/build/Release/unix_fd.node"
+        "$app/node_modules/openbmc-dbus-unix-fd/build/Release/unix_fd.node"
 
     install -d "$D$SYSCONFDIR/virtual-media"
     install -m 0644 "$CONFIG" "$D$SYSCONFDIR/virtual-media/config.json"
