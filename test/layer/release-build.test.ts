@@ -167,8 +167,8 @@ describe('layer: recipe build steps on a release tarball (fixture daemon)', func
       assert.ok(!existsSync(join(app, 'node_modules/openbmc-dbus-unix-fd/build/Release/obj.target')), 'addon objects are not installed');
     });
 
-    it('the installed addon loads in Node by its package name', async () => {
-      const addon = join(work.dest, 'usr/lib/virtual-media/node_modules/openbmc-dbus-unix-fd');
+    it('the installed addon loads in Node where the runtime looks for it (the package\'s build/Release/unix_fd.node)', async () => {
+      const addon = join(work.dest, 'usr/lib/virtual-media/node_modules/openbmc-dbus-unix-fd/build/Release/unix_fd.node');
       const { stdout } = await execFileAsync(process.execPath, ['-e', `console.log(typeof require(${JSON.stringify(addon)}).Poller)`]);
       assert.equal(stdout.trim(), 'function');
     });
