@@ -54,7 +54,17 @@ export interface Subscription {
 
 interface Pending {
   reject(e: Error): void;
-  timer: NodeJS.Timeout;
+  /** performance.now() after which the call times out. */
+  deadline: number;
+  req: CallRequest;
+  timeoutMs: number;
+}
+
+/** dbus-next's MessageBus internals the call path uses directly. */
+interface BusInternals {
+  _methodReturnHandlers: Record<number, ((reply: Message) => void) | undefined>;
+  _nameOwners: Record<string, string>;
+  newSerial(): number;
 }
 
 interface SignalListener {
@@ -83,6 +93,14 @@ export class Connection {
   /** Well-known name → unique name of its owner, for matching signal senders. */
   readonly #owners = new Map<string, string | undefined>();
   #closed = false;
+  /**
+   * One timer for all pending calls, due at the earliest deadline (a timer
+   * per call costs more than the rest of the call's bookkeeping). Unref'd:
+   * while the connection is open its socket keeps the process alive.
+   */
+  #sweepTimer: NodeJS.Timeout | undefined;
+  #sweepAt = Infinity;
+  readonly #internals: BusInternals;
   readonly callTimeoutMs: number;
 
   private constructor(
@@ -90,6 +108,7 @@ export class Connection {
     options: ConnectOptions,
   ) {
     this.callTimeoutMs = options.callTimeoutMs ?? 25_000;
+    this.#internals = bus as unknown as BusInternals;
     const stream = (bus as unknown as { _connection: { stream: NodeJS.EventEmitter; on(e: string, f: () => void): void } })._connection;
     const lost = () => this.#lost();
     // dbus-next answers calls still queued after a close by writing to the
@@ -100,7 +119,7 @@ export class Connection {
     const send = bus.send.bind(bus);
     bus.send = (msg: Message) => {
       if (this.#closed) return;
-      if ((msg.type === MessageType.METHOD_RETURN || msg.type === MessageType.ERROR) && this.#noReply.delete(`${msg.destination}/${msg.replySerial}`)) return;
+      if (this.#noReply.size > 0 && (msg.type === MessageType.METHOD_RETURN || msg.type === MessageType.ERROR) && this.#noReply.delete(`${msg.destination}/${msg.replySerial}`)) return;
       send(msg);
     };
     stream.on('end', lost);
@@ -172,31 +191,59 @@ export class Connection {
       return Promise.resolve(null);
     }
     const timeoutMs = req.timeoutMs ?? this.callTimeoutMs;
+    // dbus-next's bus.call, without its extra promise: the reply handler is
+    // ours, registered under the serial the message goes out with.
+    const bus = this.#internals;
+    const serial = bus.newSerial();
+    (msg as unknown as { serial: number }).serial = serial;
     return new Promise<Message | null>((resolve, reject) => {
-      let serial = 0;
-      const timer = setTimeout(() => {
+      const deadline = performance.now() + timeoutMs;
+      this.#pending.set(serial, { reject, deadline, req, timeoutMs });
+      bus._methodReturnHandlers[serial] = (reply) => {
+        if (!this.#pending.delete(serial)) return;
+        if (reply.sender) bus._nameOwners[req.destination] = reply.sender;
+        if (reply.type === MessageType.ERROR) reject(reviveError(new DBusError(reply.errorName!, reply.body[0] as string, reply)));
+        else resolve(reply);
+      };
+      try {
+        this.bus.send(msg);
+      } catch (e) {
+        // Not sent (fds on a connection that cannot pass them): no reply will come.
         this.#pending.delete(serial);
-        delete (this.bus as unknown as { _methodReturnHandlers: Record<number, unknown> })._methodReturnHandlers[serial];
-        reject(new DBusError(StandardError.Timeout, `${req.interface}.${req.member} on ${req.destination} ${req.path}: no reply within ${timeoutMs} ms`));
-      }, timeoutMs);
-      const reply = this.bus.call(msg);
-      serial = (msg as unknown as { serial: number }).serial;
-      this.#pending.set(serial, { reject, timer });
-      reply.then(
-        (r) => {
-          clearTimeout(timer);
-          this.#pending.delete(serial);
-          resolve(r);
-        },
-        (e: DBusError) => {
-          clearTimeout(timer);
-          this.#pending.delete(serial);
-          // A call that could not be sent leaves dbus-next's reply handler behind.
-          delete (this.bus as unknown as { _methodReturnHandlers: Record<number, unknown> })._methodReturnHandlers[serial];
-          reject(e instanceof DBusError ? reviveError(e) : e);
-        },
-      );
+        delete bus._methodReturnHandlers[serial];
+        reject(e instanceof DBusError ? reviveError(e) : e);
+        return;
+      }
+      if (deadline < this.#sweepAt) this.#armSweep(deadline);
     });
+  }
+
+  #armSweep(deadline: number): void {
+    if (this.#sweepTimer) clearTimeout(this.#sweepTimer);
+    this.#sweepAt = deadline;
+    this.#sweepTimer = setTimeout(() => this.#sweep(), Math.max(0, Math.ceil(deadline - performance.now())));
+    this.#sweepTimer.unref();
+  }
+
+  /** Fails the calls whose deadline has passed, and sets the timer for the next one. */
+  #sweep(): void {
+    this.#sweepTimer = undefined;
+    this.#sweepAt = Infinity;
+    const now = performance.now();
+    let next = Infinity;
+    const expired: Pending[] = [];
+    for (const [serial, p] of this.#pending) {
+      if (p.deadline <= now) {
+        this.#pending.delete(serial);
+        delete this.#internals._methodReturnHandlers[serial];
+        expired.push(p);
+      } else if (p.deadline < next) next = p.deadline;
+    }
+    if (next !== Infinity) this.#armSweep(next);
+    // In deadline order, whatever order the calls were made in.
+    for (const { req, timeoutMs, reject } of expired.sort((a, b) => a.deadline - b.deadline)) {
+      reject(new DBusError(StandardError.Timeout, `${req.interface}.${req.member} on ${req.destination} ${req.path}: no reply within ${timeoutMs} ms`));
+    }
   }
 
   /** Subscribes to signals; the handler gets each matching message. */
@@ -228,8 +275,10 @@ export class Connection {
   #lost(): void {
     if (this.#closed) return;
     this.#closed = true;
+    if (this.#sweepTimer) clearTimeout(this.#sweepTimer);
+    this.#sweepTimer = undefined;
+    this.#sweepAt = Infinity;
     for (const [serial, p] of this.#pending) {
-      clearTimeout(p.timer);
       p.reject(new DBusError(StandardError.Disconnected, 'the D-Bus connection was closed before the reply arrived'));
       this.#pending.delete(serial);
     }

@@ -159,9 +159,11 @@ export class ObjectServer {
 
   /** Runs before dbus-next's own dispatch; returns true when the call was answered here. */
   #dispatch(msg: Message): boolean {
-    setCurrentCall(msg);
-    queueMicrotask(() => setCurrentCall(undefined));
-    if (msg.interface !== PROPERTIES) return false;
+    if (msg.interface !== PROPERTIES) {
+      // For the generated method wrapper dbus-next calls next, which takes it.
+      setCurrentCall(msg);
+      return false;
+    }
     if (!this.#objects.has(msg.path)) {
       const exported = (this.connection.bus as unknown as { _serviceObjects: Record<string, unknown> })._serviceObjects;
       if (exported[msg.path]) return false; // dbus-next's own objects (the ObjectManager itself)

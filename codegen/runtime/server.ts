@@ -23,7 +23,11 @@ export interface CallContext {
 type Emitter = { emit(event: string, ...args: unknown[]): boolean };
 
 let currentCall: Message | undefined;
-/** Set by ObjectServer for the duration of dbus-next's synchronous dispatch. */
+/**
+ * Set by ObjectServer just before dbus-next's synchronous dispatch of a
+ * method call; the generated method wrapper it reaches takes it (and clears
+ * it, so no message outlives its call here).
+ */
 export function setCurrentCall(msg: Message | undefined): void {
   currentCall = msg;
 }
@@ -156,6 +160,7 @@ function wireFunction(spec: MethodSpec, interfaceName: string, handler: (self: S
   };
   return function (this: ServerInterface, ...wire: unknown[]) {
     const msg = currentCall!;
+    currentCall = undefined;
     const ctx: CallContext = { sender: msg?.sender ?? '', path: msg?.path ?? '', message: msg };
     // The call's fds stay open until it is answered, then they are closed
     // (incoming-fds.ts): a handler keeps one only by duplicating it.

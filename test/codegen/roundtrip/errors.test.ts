@@ -8,7 +8,8 @@ import { Unhappy } from '../generated/net/example/Test/Everything/error.js';
 // Another generated module defining xyz.openbmc_project.Common.Error.InternalFailure,
 // registered after the runtime's own class of the same D-Bus name.
 import { InternalFailure } from '../../../bindings/xyz/openbmc_project/Common/error.js';
-import { startFixture, type Fixture } from './everything-service.js';
+import { EverythingClient } from '../generated/net/example/Test/Everything/client.js';
+import { OBJECT, SERVICE, startFixture, type Fixture } from './everything-service.js';
 
 const leaksNothing = (e: rt.DBusError) => !/at |\/root|\/etc|\.ts:|secret/.test(e.text) && e.type !== 'com.github.dbus_next.ServiceError';
 
@@ -44,6 +45,23 @@ describe('round trip: errors, timeouts, dropped connections', function () {
     await assert.rejects(f.client.Stall({ timeoutMs: 200 }), (e: rt.DBusError) => e.type === rt.StandardError.Timeout && /Stall/.test(e.text));
     assert.ok(Date.now() - started < 2000);
     assert.equal(await f.client.get('Writable'), 'hello');
+  });
+
+  it('calls with different timeouts each time out on their own, in deadline order, whatever order they were made in', async () => {
+    const connection = await rt.Connection.open({ address: f.bus.address });
+    const client = new EverythingClient(connection, SERVICE, OBJECT);
+    const settled: string[] = [];
+    const track = (name: string, p: Promise<unknown>) => p.then(() => settled.push(`${name} resolved`), (e: rt.DBusError) => settled.push(`${name} ${e.type.replace(/.*\./, '')}`));
+    const long = track('long', client.Stall({ timeoutMs: 60_000 }));
+    const late = track('late', client.Stall({ timeoutMs: 2000 }));
+    const early = track('early', client.Stall({ timeoutMs: 200 }));
+    const answered = track('answered', client.get('Writable'));
+    await Promise.all([late, early, answered]);
+    assert.deepEqual(settled.filter((s) => s !== 'answered resolved'), ['early Timeout', 'late Timeout']);
+    assert.ok(settled.includes('answered resolved'), 'a call answered meanwhile is not disturbed');
+    await connection.close();
+    await long;
+    assert.equal(settled[3], 'long Disconnected', 'the long call was still waiting, and closing ends it');
   });
 
   it('pending calls are rejected when the connection drops', async () => {
