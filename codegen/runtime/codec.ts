@@ -314,5 +314,7 @@ export function encodeArgs(codecs: readonly Codec<any>[], names: readonly string
 }
 
 export function decodeArgs(codecs: readonly Codec<any>[], body: readonly unknown[], unknownEnums?: UnknownEnums): unknown[] {
-  return codecs.map((c, i) => c.fromWire(body[i], unknownEnums));
+  const out = new Array(codecs.length);
+  for (let i = 0; i < codecs.length; i++) out[i] = codecs[i]!.fromWire(body[i], unknownEnums);
+  return out;
 }

@@ -27,15 +27,18 @@ const shared: SharedState = ((globalThis as Record<symbol, unknown>)[Symbol.for(
   replyFds: new WeakMap(),
 }) as SharedState;
 
+/** What claimIncomingFds hands out for a message without fds (nearly all): nothing allocated per call. */
+const NONE: number[] = Object.freeze([]) as unknown as number[];
+
 /** Called by the parser around one message's dispatch. */
 export function dispatchWithFds(fds: number[], dispatch: () => void): void {
-  shared.inFlight = fds;
+  shared.inFlight = fds.length > 0 ? fds : NONE;
   try {
     dispatch();
   } finally {
     const left = shared.inFlight;
-    shared.inFlight = [];
-    closeFds(left);
+    shared.inFlight = NONE;
+    if (left.length > 0) closeFds(left);
   }
 }
 
@@ -46,7 +49,7 @@ export function dispatchWithFds(fds: number[], dispatch: () => void): void {
  */
 export function claimIncomingFds(): number[] {
   const fds = shared.inFlight;
-  shared.inFlight = [];
+  if (fds.length > 0) shared.inFlight = NONE;
   return fds;
 }
 

@@ -209,7 +209,8 @@ export function configureServer(klass: { prototype: object; configureMembers(mem
     (klass.prototype as unknown as Record<string, unknown>)[key] = wireFunction(m, spec.name, (self, args, ctx) => {
       const fn = (self as unknown as Record<string, Handler>)[m.name];
       if (typeof fn !== 'function') throw new Error(`${spec.name}.${m.name} is not implemented`);
-      return fn.call(self, ...args, ctx);
+      args.push(ctx); // decodeArgs' fresh array: no spread copy
+      return fn.apply(self, args);
     });
     // Always answer (as sd-bus does) unless the caller asked for no reply,
     // which Connection handles; the YAML's no_reply is only an annotation.
