@@ -1,6 +1,7 @@
 // The typed client library for other TypeScript services on the BMC:
 // everything needed to drive xyz.openbmc_project.VirtualMedia from another
-// process, as `import { Connection, LegacyClient } from 'meta-virtual-media/client'`.
+// process, as `import { Connection, LegacyClient } from 'openbmc-virtual-media-client'`
+// (the npm package, and the package the image's virtual-media-client recipe installs).
 export { Connection, getManagedObjects, DBusError, StandardError, type ConnectOptions, type CallOptions, type Subscription, type ManagedObjects } from '../codegen/runtime/index.js';
 export * as Process from '../bindings/xyz/openbmc_project/VirtualMedia/Process/common.js';
 export * as MountPoint from '../bindings/xyz/openbmc_project/VirtualMedia/MountPoint/common.js';

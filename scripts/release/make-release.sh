@@ -3,7 +3,9 @@
 #   <out>/meta-virtual-media-<version>.tgz   (npm pack output, top dir package/)
 # holding
 #   dist/virtual-mediad.mjs   the daemon, bundled into one ESM file
-#   dist/client/              the typed client library (ESM .js + .d.ts)
+#   dist/client/              the typed client library (ESM .js + .d.ts), with
+#                             its own package.json: the package the image
+#                             installs as openbmc-virtual-media-client
 #   node_modules/openbmc-dbus-unix-fd/
 #                             our unix-fd addon's SOURCES (package.json,
 #                             binding.gyp, src/unix_fd.c), built for the
@@ -114,6 +116,26 @@ node_modules/.bin/tsc --ignoreConfig --declaration --emitDeclarationOnly --skipL
     --rootDir "$root" --outDir "$types_dir" "$client_entry"
 client_types="./dist/client/types/${client_entry%.ts}.d.ts"
 [ -f "$stage/$client_types" ] || fail "tsc did not write $client_types"
+# dist/client/ is also a package of its own, the one the image installs
+# under /usr/lib/node_modules: named like the npm package of the same API
+# (client/package.json), so a service imports it by one name on the BMC and
+# in development.
+STAGE=$stage CLIENT_TYPES=$client_types node --input-type=module -e '
+import { readFileSync, writeFileSync } from "node:fs";
+const npm = JSON.parse(readFileSync("client/package.json", "utf8"));
+const types = process.env.CLIENT_TYPES.replace(/^\.\/dist\/client\//, "./");
+const manifest = {
+  name: npm.name,
+  version: npm.version,
+  description: npm.description,
+  license: npm.license,
+  type: "module",
+  engines: npm.engines,
+  exports: { ".": { types, import: "./index.js" }, "./package.json": "./package.json" },
+  types,
+};
+writeFileSync(`${process.env.STAGE}/dist/client/package.json`, JSON.stringify(manifest, null, 2) + "\n");
+'
 
 # 3. The addon's sources (it needs no other module), from the checkout; any
 #    host build output is left out.

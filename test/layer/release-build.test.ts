@@ -11,7 +11,7 @@ import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
 import { startPrivateBus } from '../support/private-bus.js';
 import { RecipeVars, recipeWithIncludes } from './support/bitbake-vars.js';
-import { daemonRecipe, daemonRecipeDir, packageVersion, read } from './support/layer-files.js';
+import { daemonRecipe, daemonRecipeDir, packageVersion, read, repoRoot } from './support/layer-files.js';
 import { fixtureReleaseEnv, makeRelease } from './support/release.js';
 import { armToolchain, elfMachine, hostToolchain, prepareUnpackdir, runRecipeTask } from './support/recipe-run.js';
 import { startStagedDaemon, waitForName } from './support/staged-daemon.js';
@@ -173,15 +173,18 @@ describe('layer: recipe build steps on a release tarball (fixture daemon)', func
       assert.equal(stdout.trim(), 'function');
     });
 
-    it('virtual-media-client installs a package a service below /usr/lib imports as meta-virtual-media/client', async () => {
+    it('virtual-media-client installs a package a service below /usr/lib imports as openbmc-virtual-media-client, the npm name', async () => {
       const image = join(dir, 'client/image');
       const installed = await runRecipeTask('do_install', { unpackdir: work.unpackdir, dest: image }, hostToolchain, clientRecipe);
       assert.equal(installed.code, 0, `client do_install failed:\n${installed.output}`);
-      assert.ok(existsSync(join(image, 'usr/lib/node_modules/meta-virtual-media/package.json')));
+      const manifest = JSON.parse(readFileSync(join(image, 'usr/lib/node_modules/openbmc-virtual-media-client/package.json'), 'utf8'));
+      assert.equal(manifest.name, JSON.parse(readFileSync(join(repoRoot, 'client/package.json'), 'utf8')).name, 'the npm package\'s name');
+      assert.ok(existsSync(join(image, 'usr/lib/node_modules/openbmc-virtual-media-client', manifest.exports['.'].types)), 'its declarations');
+      assert.ok(existsSync(join(image, 'usr/lib/node_modules/openbmc-virtual-media-client/LICENSE')));
       // A service installed the usual way, /usr/lib/<service>/main.mjs, resolves it by walking up.
       const service = join(image, 'usr/lib/some-service');
       mkdirSync(service, { recursive: true });
-      writeFileSync(join(service, 'main.mjs'), "import { SERVICE_NAME } from 'meta-virtual-media/client';\nconsole.log(SERVICE_NAME);\n");
+      writeFileSync(join(service, 'main.mjs'), "import { SERVICE_NAME } from 'openbmc-virtual-media-client';\nconsole.log(SERVICE_NAME);\n");
       const { stdout } = await execFileAsync(process.execPath, [join(service, 'main.mjs')], { env: { ...process.env, NODE_PATH: '' } });
       assert.equal(stdout.trim(), busName);
     });
@@ -232,7 +235,7 @@ describe('layer: the real release tarball (npm run release)', function () {
     assert.equal(installed.code, 0, `client do_install failed:\n${installed.output}`);
     const service = join(work.dest, 'usr/lib/some-service');
     mkdirSync(service, { recursive: true });
-    writeFileSync(join(service, 'main.mjs'), "const client = await import('meta-virtual-media/client');\nconsole.log(Object.keys(client).length);\n");
+    writeFileSync(join(service, 'main.mjs'), "const client = await import('openbmc-virtual-media-client');\nconsole.log(Object.keys(client).length);\n");
     const { stdout } = await execFileAsync(process.execPath, [join(service, 'main.mjs')], { env: { ...process.env, NODE_PATH: '' } });
     assert.ok(Number(stdout.trim()) > 0, 'the client exports something');
   });

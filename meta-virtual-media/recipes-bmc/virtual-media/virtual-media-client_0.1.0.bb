@@ -1,9 +1,9 @@
 SUMMARY = "Typed client library for the OpenBMC virtual media D-Bus service"
 DESCRIPTION = "ESM JavaScript and TypeScript declarations for talking to \
 xyz.openbmc_project.VirtualMedia. Other Node services on the image import it \
-as 'meta-virtual-media/client': the API of the npm package \
-openbmc-virtual-media-client (same client/index.ts), bundled with its runtime \
-and dbus-next into one file for the image."
+as 'openbmc-virtual-media-client', the name and API of the npm package \
+(same client/index.ts), bundled with its runtime and dbus-next into one file \
+for the image."
 SECTION = "devel"
 
 # The project is Apache-2.0; dbus-next and its dependencies are bundled into
@@ -27,13 +27,15 @@ do_configure[noexec] = "1"
 do_compile[noexec] = "1"
 
 # Installed as a regular Node package, so ESM resolution finds it from any
-# service below /usr/lib (it walks up to /usr/lib/node_modules).
-VIRTUAL_MEDIA_CLIENT_DIR = "${nonarch_libdir}/node_modules/meta-virtual-media"
+# service below /usr/lib (it walks up to /usr/lib/node_modules). The release
+# tarball's dist/client/ is that package, package.json included, named like
+# the npm package.
+VIRTUAL_MEDIA_CLIENT_DIR = "${nonarch_libdir}/node_modules/openbmc-virtual-media-client"
 
 do_install() {
-    install -d ${D}${VIRTUAL_MEDIA_CLIENT_DIR}/dist
-    install -m 0644 ${S}/package.json ${S}/LICENSE ${D}${VIRTUAL_MEDIA_CLIENT_DIR}/
-    cp -R --no-preserve=ownership ${S}/dist/client ${D}${VIRTUAL_MEDIA_CLIENT_DIR}/dist/client
+    install -d ${D}${VIRTUAL_MEDIA_CLIENT_DIR}
+    cp -R --no-preserve=ownership ${S}/dist/client/. ${D}${VIRTUAL_MEDIA_CLIENT_DIR}/
+    install -m 0644 ${S}/LICENSE ${D}${VIRTUAL_MEDIA_CLIENT_DIR}/
 }
 
 FILES:${PN} = "${VIRTUAL_MEDIA_CLIENT_DIR}"
