@@ -27,9 +27,10 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want_hash" ]; then
   echo "$want_hash" > "$stamp"
 fi
 
-# Our unix-fd addon (codegen/runtime/unix-fd): built in place, again whenever
-# its sources are newer than the build. npm's node-gyp needs make, a C
-# compiler and python3 (scripts/debian-packages.txt).
+# Our unix-fd addon (codegen/runtime/unix-fd, the package openbmc-dbus-unix-fd):
+# npm ci builds it with its install script; built again here whenever its
+# sources are newer than the build. npm's node-gyp needs make, a C compiler
+# and python3 (scripts/debian-packages.txt).
 addon=codegen/runtime/unix-fd
 if [ ! -f "$addon/build/Release/unix_fd.node" ] || [ "$addon/src/unix_fd.c" -nt "$addon/build/Release/unix_fd.node" ] || [ "$addon/binding.gyp" -nt "$addon/build/Release/unix_fd.node" ]; then
   echo "bootstrap: building the unix-fd addon"

@@ -217,6 +217,8 @@ describe('the npm packages in a fresh TypeScript project', function () {
   let bus: PrivateBus | undefined;
   let service: ChildProcess | undefined;
   let tarballs: string[];
+  /** npm ci's output, for a failing check of what it built. */
+  let installLog = '';
   const userFiles: Record<string, string> = {
     'src/index.ts': "export { HostClient } from './xyz/openbmc_project/State/Host/client.js';\n",
     'src/xyz/README.md': '# generated D-Bus bindings live here, next to our notes\n',
@@ -235,7 +237,8 @@ describe('the npm packages in a fresh TypeScript project', function () {
     const { packageJson, lock } = consumerLock(tarballs.map((t) => relative(project, t)), ['typescript', '@types/node']);
     write(join(project, 'package.json'), JSON.stringify(packageJson, null, 2));
     write(join(project, 'package-lock.json'), JSON.stringify(lock, null, 2));
-    const install = await run('npm', ['ci', '--offline', '--no-audit', '--no-fund'], project);
+    const install = await run('npm', ['ci', '--offline', '--no-audit', '--no-fund', '--foreground-scripts'], project);
+    installLog = install.stdout + install.stderr;
     assert.equal(install.code, 0, `npm ci (offline, from the npm cache; run npm ci in the repository first) failed:\n${install.stderr}`);
   });
 
@@ -273,7 +276,7 @@ describe('the npm packages in a fresh TypeScript project', function () {
     assert.deepEqual(manifest.optionalDependencies, { 'openbmc-dbus-unix-fd': manifest.version });
     const shipped = execFileSync('tar', ['tzf', tarballs.find((t) => t.includes('openbmc-dbus-unix-fd'))!], { encoding: 'utf8' }).trim().split('\n').sort();
     assert.deepEqual(shipped, ['package/LICENSE', 'package/README.md', 'package/binding.gyp', 'package/package.json', 'package/src/unix_fd.c'], 'sources only, no host build');
-    assert.ok(existsSync(join(addon, 'build', 'Release', 'unix_fd.node')), `the addon was built at install (npm ci's output above; node-gyp needs make, gcc, python3)`);
+    assert.ok(existsSync(join(addon, 'build', 'Release', 'unix_fd.node')), `the addon was built at install (node-gyp needs make, gcc, python3 and the Node headers; offline, those of the Node installation); npm ci said:\n${installLog}`);
   });
 
   it('the installed pdi-tsgen generates State.Host next to the project\'s own files, which survive', async () => {
