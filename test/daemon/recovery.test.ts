@@ -69,10 +69,9 @@ describe('daemon: SIGTERM and stale state', function () {
     await proxy.Mount();
     await eventually('nbd-client started', () => h.kernel.nbdClientPid('nbd0') !== undefined);
     const pid = h.kernel.nbdClientPid('nbd0');
-    const started = Date.now();
     assert.equal(await h.daemon!.stop('SIGTERM'), 0, h.daemon!.log());
-    assert.ok(Date.now() - started < 10_000, 'the stop does not wait for the watchdog');
     await eventually('Completion delivered', () => completions.length === 1, 3000);
+    // ECANCELED, not the watchdog's ETIMEDOUT (60 s away): the stop cancelled the insertion itself.
     assert.equal(completions[0], 125);
     assert.equal(alive(pid), false);
     assert.equal(existsSync(h.kernel.gadgetDir('Slot_0')), false);

@@ -109,7 +109,9 @@ describe('e2e: data path in a qemu VM (Debian kernel, dummy_hcd)', function () {
     assert.ok(Number(r.nodeStartMs) > 0);
   });
 
-  it('prints the timings for the benchmark', function () {
+  // The figures themselves are bench rows (bench/vm.ts); here only that the
+  // harness and the guest still measure them. No duration is asserted.
+  it('records the timings the benchmark reads', function () {
     const disk = scenario('usb-disk');
     const node = scenario('node-startup');
     const line = {
@@ -125,6 +127,9 @@ describe('e2e: data path in a qemu VM (Debian kernel, dummy_hcd)', function () {
       nodeTsxStartMs: node.nodeTsxStartMs,
     };
     process.stdout.write(`      e2e timings: ${JSON.stringify(line)}\n`);
-    assert.ok(run.timings.totalMs < 180_000, `a boot with all scenarios took ${run.timings.totalMs} ms (target < 3 min)`);
+    for (const [name, value] of Object.entries(line)) {
+      if (name === 'accel' || name === 'kernel') assert.ok(typeof value === 'string' && value.length > 0, `${name} not recorded`);
+      else assert.ok(typeof value === 'number' && Number.isFinite(value) && value > 0, `${name} not recorded: ${String(value)}`);
+    }
   });
 });
