@@ -7,6 +7,7 @@ import { MountPointObject, ROOT_PATH } from './dbus/mount-point-object.js';
 import { MountPoint } from './mountpoint/mount-point.js';
 import { cleanStaleState } from './recovery/stale-state.js';
 import { GadgetSeam } from './seams/gadget.js';
+import { describeFeatures, probeNbdkit, type NbdkitFeatures } from './seams/nbdkit-probe.js';
 import type { Logger } from './util/logger.js';
 
 export const BUS_NAME = 'xyz.openbmc_project.VirtualMedia';
@@ -43,7 +44,13 @@ export class Daemon {
     this.#connection = connection;
     const server = new rt.ObjectServer(connection, { log: this.log });
     server.addManager(ROOT_PATH);
-    const env = { config: this.config, gadget, log: this.log, warnOnce: (key: string, message: string) => this.#warnOnce(key, message) };
+    const env = {
+      config: this.config,
+      gadget,
+      log: this.log,
+      nbdkitFeatures: () => this.#nbdkitFeatures(),
+      warnOnce: (key: string, message: string) => this.#warnOnce(key, message),
+    };
     for (const mpConfig of this.config.mountPoints) {
       const object = new MountPointObject(mpConfig, this.log);
       const machine = new MountPoint(mpConfig, env, object);
@@ -54,6 +61,8 @@ export class Daemon {
     lap('objects exported');
     const reply = await connection.requestName(BUS_NAME, DBUS_NAME_FLAG_DO_NOT_QUEUE);
     lap('name requested');
+    // Asked once the service is up (not delaying the name), awaited by the first HTTPS insertion.
+    void this.#nbdkitFeatures();
     if (reply !== PRIMARY_OWNER) throw new Error(`the bus name ${BUS_NAME} is owned by another process`);
     this.log.info(`serving ${this.config.mountPoints.length} mount points as ${BUS_NAME}`);
   }
@@ -77,9 +86,20 @@ export class Daemon {
   /** Ejects everything, then leaves the bus. */
   async stop(): Promise<void> {
     this.#stopping = true;
+    this.#probeStop.abort();
     this.log.info('stopping: ejecting all media');
     await Promise.all(this.mountPoints.map((m) => m.shutdown()));
     await this.#connection?.close();
+  }
+
+  #features: Promise<NbdkitFeatures> | undefined;
+  readonly #probeStop = new AbortController();
+  #nbdkitFeatures(): Promise<NbdkitFeatures> {
+    this.#features ??= probeNbdkit(this.config.commands.nbdkit, this.log, 10_000, this.#probeStop.signal).then((f) => {
+      this.log.info(describeFeatures(f));
+      return f;
+    });
+    return this.#features;
   }
 
   #warnOnce(key: string, message: string): void {

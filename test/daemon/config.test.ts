@@ -30,7 +30,8 @@ describe('daemon: configuration', () => {
     assert.equal(c.tlsCaFile, '/etc/ssl/certs/ca-certificates.crt');
     assert.equal(c.udc, undefined, 'no Udc: pick a free one');
     assert.deepEqual(c.roots, { sys: '/sys', configfs: '/sys/kernel/config', dev: '/dev', run: '/run/virtual-media', proxySockets: '/run/virtual-media-proxy', mountInfo: '/proc/self/mountinfo' });
-    assert.deepEqual(c.nbdkit.httpsFilters, ['readahead', 'cache']);
+    assert.deepEqual(c.nbdkit, { httpsFilters: undefined, httpsFilterParams: undefined, httpTimeout: 30, httpConnections: 4, cacheMiB: 0 }, 'filters derived from the installed nbdkit');
+    assert.deepEqual(c.blockDevice, { readAheadKiB: 8192, maxRequestKiB: 8192 });
   });
 
   it("accepts Intel's variants: bare nbd names, missing fields, EndPointId spelling", () => {
@@ -54,7 +55,8 @@ describe('daemon: configuration', () => {
       Gadget: { VendorId: 0x046b, ProductId: 0xff20, Manufacturer: 'ACME', Product: 'Remote CD', SerialNumberPrefix: 'X' },
       Paths: { Run: '/tmp/vm-run' },
       Commands: { NbdClient: '/opt/nbd-client' },
-      Nbdkit: { HttpsFilters: ['readahead'], HttpsFilterParams: [], HttpTimeout: 60 },
+      Nbdkit: { HttpsFilters: ['readahead'], HttpsFilterParams: [], HttpTimeout: 60, HttpConnections: 8, CacheMiB: 64 },
+      BlockDevice: { ReadAheadKiB: 4096, MaxRequestKiB: 2048 },
     });
     assert.equal(c.tlsCaFile, '/etc/vm/ca.pem');
     assert.equal(c.tlsCaPath, '/etc/vm/certs');
@@ -65,7 +67,9 @@ describe('daemon: configuration', () => {
     assert.equal(c.mountPoints[0]!.unixSocket, '/tmp/vm-run/nbd1.sock', 'default legacy sockets follow Paths.Run');
     assert.equal(c.commands.nbdClient, '/opt/nbd-client');
     assert.equal(c.commands.nbdkit, 'nbdkit');
-    assert.deepEqual(c.nbdkit, { httpsFilters: ['readahead'], httpsFilterParams: [], httpTimeout: 60 });
+    assert.deepEqual(c.nbdkit, { httpsFilters: ['readahead'], httpsFilterParams: [], httpTimeout: 60, httpConnections: 8, cacheMiB: 64 });
+    assert.deepEqual(c.blockDevice, { readAheadKiB: 4096, maxRequestKiB: 2048 });
+    assert.deepEqual(configOf({ MountPoints: { A: { Mode: 1, NBDDevice: 'nbd1' } }, Nbdkit: { HttpsFilterParams: ['cache-on-read=true'] } }).nbdkit.httpsFilters, [], 'parameters alone are explicit too (no filters)');
   });
 
   it('lists every problem with its key path and reason', () => {

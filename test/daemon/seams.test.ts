@@ -66,7 +66,7 @@ describe('daemon: seams', () => {
 
   it('program arguments: no password argument without credentials, readonly flags, CIFS options', () => {
     const common = { command: 'nbdkit', socket: '/run/s.sock', pidFile: '/run/p', readOnly: true, log: silentLogger };
-    const https = httpsArgs(common, { url: 'https://h/i.iso', user: undefined, password: undefined, caFile: '/ca.pem', caPath: '/certs', filters: [], filterParams: [], timeoutSeconds: 9 });
+    const https = httpsArgs(common, { url: 'https://h/i.iso', user: undefined, password: undefined, caFile: '/ca.pem', caPath: '/certs', streaming: { filters: [], pluginParams: ['timeout=9'], filterParams: [], notes: [] } });
     assert.deepEqual(https, ['--foreground', '--exit-with-parent', '--unix', '/run/s.sock', '--pidfile', '/run/p', '--readonly', 'curl', 'url=https://h/i.iso', 'protocols=https', 'timeout=9', 'cainfo=/ca.pem', 'capath=/certs']);
     assert.deepEqual(fileArgs({ ...common, readOnly: false }, '/mnt/x.img'), ['--foreground', '--exit-with-parent', '--unix', '/run/s.sock', '--pidfile', '/run/p', 'file', 'file=/mnt/x.img']);
     assert.deepEqual(attachArgs({ command: 'nbd-client', devRoot: '/dev', log: silentLogger }, 'nbd3', '/run/s.sock', 4096, 60, true), [

@@ -1,6 +1,6 @@
 // Defaults for everything the JSON may leave out. Intel's deployed configs
 // omit most fields; these keep such files working.
-import type { Commands, GadgetIdentity, NbdkitTuning, Roots } from './types.js';
+import type { BlockDeviceTuning, Commands, GadgetIdentity, NbdkitTuning, Roots } from './types.js';
 
 export const DEFAULT_INACTIVITY_TIMEOUT = 1800;
 export const DEFAULT_NBD_TIMEOUT = 30;
@@ -33,18 +33,26 @@ export const DEFAULT_GADGET: GadgetIdentity = {
   serialNumberPrefix: 'OBMC',
 };
 
-// Over a slow link every host read costs an HTTP round trip. The cache
-// filter, caching reads in 1 MiB blocks, turns the host's 128 KiB sequential
-// reads into one range request per MiB and serves re-reads (file system
-// metadata, installers seeking back) locally, within 32 MiB of $TMPDIR per
-// inserted medium (tmpfs, i.e. RAM, on an OpenBMC image: keep it modest).
-// readahead adds prefetching where the curl plugin runs requests in parallel
-// (newer nbdkit); with nbdkit 1.32's serialised curl plugin it only logs that
-// it cannot help. Measured in test/daemon/nbdkit-filters.test.ts.
+// HTTPS streaming (media/https-streaming.ts, daemon/README.md "Streaming
+// over a WAN"): no nbdkit cache by default (its lock serialises every read
+// and its blocks would make small random reads cost whole blocks; the
+// kernel's page cache of /dev/nbdN already serves re-reads), a small HTTP
+// connection pool where nbdkit has one, and large kernel requests.
 export const DEFAULT_NBDKIT: NbdkitTuning = {
-  httpsFilters: ['readahead', 'cache'],
-  httpsFilterParams: ['cache-on-read=true', 'cache-min-block-size=1M', 'cache-max-size=32M'],
+  httpsFilters: undefined,
+  httpsFilterParams: undefined,
   httpTimeout: 30,
+  httpConnections: 4,
+  cacheMiB: 0,
+};
+
+// 8 MiB windows and requests: over a 100 ms round trip at 100 Mbit/s one
+// request then carries 0.67 s of data per 0.1 s of waiting (about 87 % of the
+// link with a one-request-at-a-time server). A request must still arrive
+// within nbd-client's Timeout (30 s): 8 MiB needs at least ~2.3 Mbit/s.
+export const DEFAULT_BLOCK_DEVICE: BlockDeviceTuning = {
+  readAheadKiB: 8192,
+  maxRequestKiB: 8192,
 };
 
 export const DEFAULT_CA_FILE = '/etc/ssl/certs/ca-certificates.crt';

@@ -1,11 +1,11 @@
 // Turns the JSON text of the config file into a Config, or into the complete
 // list of what is wrong with it. Never returns a half-valid config.
-import { DEFAULT_CA_FILE, DEFAULT_COMMANDS, DEFAULT_GADGET, DEFAULT_INACTIVITY_TIMEOUT, DEFAULT_NBDKIT, DEFAULT_ROOTS } from './defaults.js';
+import { DEFAULT_CA_FILE, DEFAULT_COMMANDS, DEFAULT_GADGET, DEFAULT_INACTIVITY_TIMEOUT, DEFAULT_NBDKIT, DEFAULT_BLOCK_DEVICE, DEFAULT_ROOTS } from './defaults.js';
 import { parseMountPoints } from './parse-mount-points.js';
 import { FieldReader, describe, type Problem } from './reader.js';
-import type { Commands, Config, GadgetIdentity, NbdkitTuning, Roots } from './types.js';
+import type { BlockDeviceTuning, Commands, Config, GadgetIdentity, NbdkitTuning, Roots } from './types.js';
 
-const TOP_KEYS = ['InactivityTimeout', 'MountPoints', 'TlsCaFile', 'TlsCaPath', 'Udc', 'Gadget', 'Paths', 'Commands', 'Nbdkit'];
+const TOP_KEYS = ['InactivityTimeout', 'MountPoints', 'TlsCaFile', 'TlsCaPath', 'Udc', 'Gadget', 'Paths', 'Commands', 'Nbdkit', 'BlockDevice'];
 const UDC_NAME = /^[A-Za-z0-9_.:-]{1,64}$/;
 // USB string descriptors are UTF-16 with at most 126 characters; keep them printable.
 const USB_STRING = /^[\x20-\x7e]{0,126}$/;
@@ -41,6 +41,7 @@ export function parseConfig(text: string, overrides: Overrides = {}): ParseResul
     roots,
     commands: parseCommands(r, r.section(json, 'Commands', '')),
     nbdkit: parseNbdkit(r, r.section(json, 'Nbdkit', '')),
+    blockDevice: parseBlockDevice(r, r.section(json, 'BlockDevice', '')),
   };
   return r.problems.length ? { ok: false, problems: r.problems } : { ok: true, config };
 }
@@ -120,11 +121,24 @@ function parseGadget(r: FieldReader, obj: Record<string, unknown>): GadgetIdenti
 }
 
 function parseNbdkit(r: FieldReader, obj: Record<string, unknown>): NbdkitTuning {
-  r.onlyKnownKeys(obj, ['HttpsFilters', 'HttpsFilterParams', 'HttpTimeout'], 'Nbdkit');
+  r.onlyKnownKeys(obj, ['HttpsFilters', 'HttpsFilterParams', 'HttpTimeout', 'HttpConnections', 'CacheMiB'], 'Nbdkit');
+  // Explicit filters replace the derived choice (media/https-streaming.ts) entirely.
+  const explicit = obj.HttpsFilters !== undefined || obj.HttpsFilterParams !== undefined;
   return {
-    httpsFilters: r.stringList(obj, 'HttpsFilters', 'Nbdkit', DEFAULT_NBDKIT.httpsFilters, /^[a-z][a-z0-9-]{0,31}$/),
+    httpsFilters: explicit ? r.stringList(obj, 'HttpsFilters', 'Nbdkit', [], /^[a-z][a-z0-9-]{0,31}$/) : undefined,
     // Filter parameters are key=value; a key may not collide with the curl plugin's (checked by nbdkit itself).
-    httpsFilterParams: r.stringList(obj, 'HttpsFilterParams', 'Nbdkit', DEFAULT_NBDKIT.httpsFilterParams, /^[a-z][a-z0-9-]{0,63}=[^\s]{0,256}$/),
+    httpsFilterParams: explicit ? r.stringList(obj, 'HttpsFilterParams', 'Nbdkit', [], /^[a-z][a-z0-9-]{0,63}=[^\s]{0,256}$/) : undefined,
     httpTimeout: r.integer(obj, 'HttpTimeout', 'Nbdkit', 1, 3600, DEFAULT_NBDKIT.httpTimeout),
+    httpConnections: r.integer(obj, 'HttpConnections', 'Nbdkit', 1, 64, DEFAULT_NBDKIT.httpConnections),
+    cacheMiB: r.integer(obj, 'CacheMiB', 'Nbdkit', 0, 4096, DEFAULT_NBDKIT.cacheMiB),
+  };
+}
+
+function parseBlockDevice(r: FieldReader, obj: Record<string, unknown>): BlockDeviceTuning {
+  r.onlyKnownKeys(obj, ['ReadAheadKiB', 'MaxRequestKiB'], 'BlockDevice');
+  return {
+    readAheadKiB: r.integer(obj, 'ReadAheadKiB', 'BlockDevice', 0, 65536, DEFAULT_BLOCK_DEVICE.readAheadKiB),
+    // The nbd driver's hardware limit is 32 MiB (65536 sectors).
+    maxRequestKiB: r.integer(obj, 'MaxRequestKiB', 'BlockDevice', 4, 32768, DEFAULT_BLOCK_DEVICE.maxRequestKiB),
   };
 }

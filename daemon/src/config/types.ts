@@ -55,12 +55,24 @@ export interface Commands {
 }
 
 export interface NbdkitTuning {
-  /** nbdkit filters placed in front of the curl plugin, in order. */
-  readonly httpsFilters: readonly string[];
-  /** Extra key=value parameters for those filters (e.g. cache-max-size=32M). */
-  readonly httpsFilterParams: readonly string[];
+  /** Operator's nbdkit filters in front of the curl plugin, used verbatim; undefined = derived (media/https-streaming.ts). */
+  readonly httpsFilters: readonly string[] | undefined;
+  /** Their key=value parameters, with httpsFilters. */
+  readonly httpsFilterParams: readonly string[] | undefined;
   /** Seconds nbdkit's curl plugin waits for one HTTP request. */
   readonly httpTimeout: number;
+  /** The curl plugin's HTTP connection pool, where the installed nbdkit has one (`connections=`). */
+  readonly httpConnections: number;
+  /** Cap in MiB of nbdkit's cache per inserted HTTPS medium (tmpfs); 0 = no cache filter. */
+  readonly cacheMiB: number;
+}
+
+/** Queue settings the daemon writes to /sys/block/nbdN/queue after attaching a legacy medium. */
+export interface BlockDeviceTuning {
+  /** read_ahead_kb: how far the kernel reads ahead of a sequential reader (the USB gadget reads the device buffered). */
+  readonly readAheadKiB: number;
+  /** max_sectors_kb: the largest request the kernel sends to the NBD server (the nbd driver's default is 128). */
+  readonly maxRequestKiB: number;
 }
 
 export interface Config {
@@ -77,4 +89,5 @@ export interface Config {
   readonly roots: Roots;
   readonly commands: Commands;
   readonly nbdkit: NbdkitTuning;
+  readonly blockDevice: BlockDeviceTuning;
 }

@@ -5,10 +5,11 @@
 // fires.
 import { accessSync, constants } from 'node:fs';
 import { posix } from 'node:path';
-import { isIso9660, isReadOnlyDevice, sizeSectors } from '../seams/block-device.js';
+import { isIso9660, isReadOnlyDevice, setQueueLimits, sizeSectors } from '../seams/block-device.js';
 import { cifsTarget, mountShare } from '../seams/cifs.js';
 import { attach, devicePath } from '../seams/nbd-client.js';
 import { startFile, startHttps, type NbdkitCommon } from '../seams/nbdkit.js';
+import { httpsStreaming, type HttpsStreaming } from '../media/https-streaming.js';
 import { chooseUdc } from '../seams/udc.js';
 import { pollUntil } from '../util/abortable.js';
 import { Errno, OperationError } from '../util/errno.js';
@@ -47,6 +48,8 @@ export async function activate(s: Session, req: MountRequest, signal: AbortSigna
     signal,
   );
   const dev = devicePath(config.roots.dev, mp.nbdDevice);
+  // Before the gadget opens the device: a file takes the readahead window it has when opened.
+  if (req.kind === 'legacy') queueLimits(s);
   const cdrom = sectors >= MIN_CDROM_SECTORS && isIso9660(dev);
   // A proxy medium is writable unless the browser's NBD server exports it
   // read-only (the kernel then marks the device ro); a legacy one as asked.
@@ -75,9 +78,7 @@ async function startServer(s: Session, req: Extract<MountRequest, { kind: 'legac
         password: credentials?.password,
         caFile: config.tlsCaFile,
         caPath: config.tlsCaPath,
-        filters: config.nbdkit.httpsFilters,
-        filterParams: config.nbdkit.httpsFilterParams,
-        timeoutSeconds: config.nbdkit.httpTimeout,
+        streaming: await streamingFor(s),
       },
       signal,
     );
@@ -95,6 +96,28 @@ async function startServer(s: Session, req: Extract<MountRequest, { kind: 'legac
   }
   s.nbdkit = await startFile(common(readOnly), file, signal);
   return readOnly;
+}
+
+/** nbdkit arguments for HTTPS from what the installed nbdkit accepts; what had to be left out is said once. */
+async function streamingFor(s: Session): Promise<HttpsStreaming> {
+  const { config } = s.env;
+  const streaming = httpsStreaming(await s.env.nbdkitFeatures(), {
+    cacheMiB: config.nbdkit.cacheMiB,
+    httpConnections: config.nbdkit.httpConnections,
+    httpTimeout: config.nbdkit.httpTimeout,
+    maxRequestKiB: config.blockDevice.maxRequestKiB,
+    explicit: config.nbdkit.httpsFilters ? { filters: config.nbdkit.httpsFilters, params: config.nbdkit.httpsFilterParams ?? [] } : undefined,
+  });
+  for (const note of streaming.notes) s.env.warnOnce(`streaming: ${note}`, note);
+  return streaming;
+}
+
+/** Large sequential requests for legacy media (read_ahead_kb, max_sectors_kb); a sysfs that refuses is a warning, not a failed insertion. */
+function queueLimits(s: Session): void {
+  const { config } = s.env;
+  const result = setQueueLimits(config.roots.sys, s.mp.nbdDevice, config.blockDevice);
+  for (const problem of result.problems) s.env.warnOnce(`queue: ${problem}`, `${s.mp.nbdDevice}: ${problem}`);
+  s.env.log.debug(`${s.mp.id}: ${s.mp.nbdDevice} read_ahead_kb ${result.readAheadKiB ?? '?'}, max_sectors_kb ${result.maxRequestKiB ?? '?'}`);
 }
 
 function writable(file: string): boolean {

@@ -22,6 +22,8 @@ export interface ChildOptions {
   readonly log: Logger;
   /** Data written to extra pipes, numbered from fd 3 up, then closed. */
   readonly secretFds?: readonly Buffer[];
+  /** Gets every line of stdout and stderr instead of the debug log (a probe parsing `nbdkit --dump-plugin` logs its own summary). */
+  readonly onLine?: (line: string) => void;
 }
 
 // child_process is loaded on the first spawn, not at start: an idle daemon
@@ -60,7 +62,8 @@ export class Child {
     const { label, log } = options;
     for (const stream of [this.#process.stdout, this.#process.stderr]) {
       if (!stream) continue;
-      eachLine(stream as Readable, (line) => log.debug(`${label}: ${line}`));
+      const onLine = options.onLine ?? ((line: string) => log.debug(`${label}: ${line}`));
+      eachLine(stream as Readable, onLine);
     }
     (options.secretFds ?? []).forEach((data, i) => {
       const pipe = this.#process.stdio[3 + i] as Writable | null;

@@ -1,7 +1,7 @@
 // Seam: what sysfs and /dev say about an nbd device. The device "appears"
 // when /sys/block/nbdN/size turns non-zero (polled: BMCs and the test VM
 // may have no udevd) and what kind of medium it holds is read from /dev.
-import { openSync, readSync, closeSync, readFileSync } from 'node:fs';
+import { openSync, readSync, closeSync, readFileSync, writeFileSync } from 'node:fs';
 import { posix } from 'node:path';
 
 /** Size in 512-byte sectors (sysfs always counts 512-byte units), 0 when detached or unknown. */
@@ -37,4 +37,46 @@ export function isReadOnlyDevice(sysRoot: string, nbdDevice: string): boolean {
   } catch {
     return false;
   }
+}
+
+export interface QueueLimits {
+  readonly readAheadKiB: number;
+  readonly maxRequestKiB: number;
+}
+
+export interface QueueLimitsResult {
+  /** What the device holds afterwards (read back), undefined when unreadable. */
+  readonly readAheadKiB: number | undefined;
+  readonly maxRequestKiB: number | undefined;
+  readonly problems: readonly string[];
+}
+
+/**
+ * Sets /sys/block/nbdN/queue/{max_sectors_kb, read_ahead_kb}: the largest
+ * request the kernel sends to the NBD server (clamped to the driver's
+ * max_hw_sectors_kb) and how far it reads ahead of a sequential reader.
+ * Written only to files that exist (sysfs has no others).
+ */
+export function setQueueLimits(sysRoot: string, nbdDevice: string, want: QueueLimits): QueueLimitsResult {
+  const queue = posix.join(sysRoot, 'block', nbdDevice, 'queue');
+  const problems: string[] = [];
+  const read = (name: string): number | undefined => {
+    try {
+      const n = Number.parseInt(readFileSync(posix.join(queue, name), 'utf8').trim(), 10);
+      return Number.isFinite(n) ? n : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const write = (name: string, value: number): void => {
+    try {
+      writeFileSync(posix.join(queue, name), `${value}\n`, { flag: 'r+' });
+    } catch (e) {
+      problems.push(`cannot set queue/${name} to ${value}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+  };
+  const hardware = read('max_hw_sectors_kb');
+  write('max_sectors_kb', hardware === undefined ? want.maxRequestKiB : Math.min(want.maxRequestKiB, hardware));
+  write('read_ahead_kb', want.readAheadKiB);
+  return { readAheadKiB: read('read_ahead_kb'), maxRequestKiB: read('max_sectors_kb'), problems };
 }

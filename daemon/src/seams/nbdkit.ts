@@ -3,6 +3,7 @@
 // socket. The password reaches nbdkit on an inherited pipe (`password=-3`),
 // so it is never in argv, the environment, a file or a log line.
 import { existsSync, rmSync } from 'node:fs';
+import type { HttpsStreaming } from '../media/https-streaming.js';
 import { Child } from '../process/child.js';
 import { pollUntil } from '../util/abortable.js';
 import { Errno, OperationError } from '../util/errno.js';
@@ -23,9 +24,8 @@ export interface HttpsSource {
   readonly password: string | undefined;
   readonly caFile: string | undefined;
   readonly caPath: string | undefined;
-  readonly filters: readonly string[];
-  readonly filterParams: readonly string[];
-  readonly timeoutSeconds: number;
+  /** Filters and tuning parameters, from the installed nbdkit's features (media/https-streaming.ts). */
+  readonly streaming: HttpsStreaming;
 }
 
 /** The fd (in the child) the password pipe lands on: stdio 0-2, then secretFds[0]. */
@@ -40,13 +40,13 @@ function serverArgs(c: NbdkitCommon): string[] {
 
 export function httpsArgs(c: NbdkitCommon, s: HttpsSource): string[] {
   const args = serverArgs(c);
-  for (const f of s.filters) args.push(`--filter=${f}`);
-  args.push('curl', `url=${s.url}`, 'protocols=https', `timeout=${s.timeoutSeconds}`);
+  for (const f of s.streaming.filters) args.push(`--filter=${f}`);
+  args.push('curl', `url=${s.url}`, 'protocols=https', ...s.streaming.pluginParams);
   // TLS verification stays on (the plugin's default); only the trust anchors are ours.
   if (s.caFile) args.push(`cainfo=${s.caFile}`);
   if (s.caPath) args.push(`capath=${s.caPath}`);
   if (s.user !== undefined) args.push(`user=${s.user}`, `password=-${PASSWORD_FD}`);
-  args.push(...s.filterParams);
+  args.push(...s.streaming.filterParams);
   return args;
 }
 
