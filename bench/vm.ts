@@ -26,11 +26,18 @@ import type { Row } from './row.js';
 export type BenchResult = Row & { note?: string };
 
 const SCENARIOS = ['bench-read', 'bench-mount', 'bench-https'];
+const WAN_SCENARIOS = 'daemon-wan-default daemon-wan-plain daemon-wan-cache';
 /** Shell scenarios, then the daemon's Mount latency in the same boot. Exit code = failures. */
 const SCRIPT = `E2E_SCENARIOS='${SCENARIOS.join(' ')}' bash "$E2E_GUEST_DIR/run-all.sh"; shell=$?
-E2E_DAEMON_SCENARIOS='daemon-footprint daemon-mount-latency daemon-read-rate daemon-stream-defaults daemon-stream-tuned' bash "$E2E_GUEST_DIR/daemon-scenarios.sh"; daemon=$?
+E2E_DAEMON_SCENARIOS='daemon-footprint daemon-mount-latency daemon-read-rate daemon-stream-defaults daemon-stream-tuned ${WAN_SCENARIOS}' bash "$E2E_GUEST_DIR/daemon-scenarios.sh"; daemon=$?
 exit $((shell + daemon))
 `;
+/** BENCH_VM_PARTS=wan: only the WAN streaming rows (one boot, the daemon's scenarios only). */
+const WAN_ONLY_SCRIPT = `E2E_DAEMON_SCENARIOS='${WAN_SCENARIOS}' bash "$E2E_GUEST_DIR/daemon-scenarios.sh"
+`;
+export const WAN_LINK_FRACTION_TARGET = 0.8;
+export const WAN_VS_PLAIN_TARGET = 4;
+export const WAN_RANDOM_RTT_TARGET = 1.5;
 /** Daemon Mount -> Completion over the script's mount -> USB disk visible. */
 export /** USB read rate of a daemon-made mount against the by-hand path with default settings. */
 const DAEMON_READ_TARGET = 1.0;
@@ -216,7 +223,95 @@ export function benchResults(results: GuestResult[]): BenchResult[] {
   return out;
 }
 
+const LINK_MIB_PER_S: Record<string, number> = { '100mbit': 100e6 / 8 / 2 ** 20 };
+
+/**
+ * The WAN streaming rows (test/e2e/guest/daemon/wan.ts): the daemon's
+ * default on /dev/nbdN and the USB disk as a fraction of the link rate
+ * (netem 50 ms + 100 Mbit/s) and against the bare curl plugin (20 ms, no
+ * rate), random 4 KiB reads in round trips, and a capped cache's peak.
+ * Medians of the rounds; the rounds are in the note (the spread).
+ */
+export function wanResults(results: GuestResult[]): BenchResult[] {
+  const find = (name: string): GuestResult | undefined => {
+    const r = results.find((x) => x.scenario === name);
+    if (r && r.pass !== true) throw new Error(`VM bench: ${name} failed: ${r.reason}`);
+    return r;
+  };
+  const out: BenchResult[] = [];
+  const def = find('daemon-wan-default');
+  if (!def) return out;
+  const plain = find('daemon-wan-plain');
+  const cache = find('daemon-wan-cache');
+  const spread = (r: GuestResult, key: string): string => `rounds ${JSON.stringify(r[key])}`;
+  const link = (r: GuestResult, l: string): string => `netem ${num(r, `${l}DelayMs`)} ms (RTT ${num(r, `${l}RttMs`)} ms), rate ${String(r[`${l}Rate`])}, ${num(r, 'imageMiB')} MiB image, read_ahead_kb ${num(r, `${l}ReadAheadKb`)}, max_sectors_kb ${num(r, `${l}MaxSectorsKb`)}`;
+  const linkRate = LINK_MIB_PER_S[String(def.wan100Rate)];
+  if (linkRate !== undefined) {
+    for (const [where, key] of [['nbd', 'wan100NbdMiBps'], ['usb_disk', 'wan100UsbMiBps']] as const) {
+      const v = num(def, key);
+      out.push({
+        name: `vm.wan.default.${where}.link_fraction`,
+        value: round(v / linkRate),
+        unit: 'x',
+        baseline: round(linkRate),
+        ratio: round(v / linkRate),
+        target: `>= ${WAN_LINK_FRACTION_TARGET}x`,
+        pass: v / linkRate >= WAN_LINK_FRACTION_TARGET,
+        note: `${v} MiB/s of the ${round(linkRate)} MiB/s link, 128 KiB sequential reads (${where === 'nbd' ? 'buffered /dev/nbdN' : 'O_DIRECT USB disk'}); ${spread(def, key.replace('MiBps', 'Rounds'))}; ${link(def, 'wan100')}`,
+      });
+    }
+  }
+  if (plain) {
+    for (const [where, key] of [['nbd', 'rtt40NbdMiBps'], ['usb_disk', 'rtt40UsbMiBps']] as const) {
+      const v = num(def, key);
+      const p = num(plain, key);
+      out.push(
+        { name: `vm.wan.plain_curl.${where}`, value: p, unit: 'MiB/s', note: `bare curl plugin, nbd driver defaults; ${spread(plain, key.replace('MiBps', 'Rounds'))}; ${link(plain, 'rtt40')}` },
+        {
+          name: `vm.wan.default.${where}.vs_plain`,
+          value: v,
+          unit: 'MiB/s',
+          baseline: p,
+          ratio: round(v / p),
+          target: `>= ${WAN_VS_PLAIN_TARGET}x`,
+          pass: v / p >= WAN_VS_PLAIN_TARGET,
+          note: `the daemon's default; ${spread(def, key.replace('MiBps', 'Rounds'))}; ${link(def, 'rtt40')}`,
+        },
+      );
+    }
+  }
+  for (const r of [def, cache].filter((x): x is GuestResult => x !== undefined)) {
+    for (const l of ['wan100', 'rtt40']) {
+      if (r[`${l}RandomMedianMs`] === undefined) continue;
+      const rtts = num(r, `${l}RandomMedianMs`) / num(r, `${l}RttMs`);
+      out.push({
+        name: `vm.wan.${String(r.variant)}.${l}.random_4k`,
+        value: round(rtts),
+        unit: 'RTT',
+        target: `<= ${WAN_RANDOM_RTT_TARGET}`,
+        pass: rtts <= WAN_RANDOM_RTT_TARGET,
+        note: `median of ${JSON.stringify(r[`${l}RandomMs`])} ms over RTT ${num(r, `${l}RttMs`)} ms`,
+      });
+    }
+  }
+  if (cache) {
+    for (const l of ['wan100', 'rtt40']) {
+      const key = `${l}CachePeakMiB`;
+      if (cache[key] === undefined) continue;
+      const peak = num(cache, key);
+      const cap = num(cache, 'cacheCapMiB');
+      out.push(
+        { name: `vm.wan.cache.${l}.nbd`, value: num(cache, `${l}NbdMiBps`), unit: 'MiB/s', note: `Nbdkit.CacheMiB ${cap}; ${spread(cache, `${l}NbdRounds`)}; ${link(cache, l)}` },
+        { name: `vm.wan.cache.${l}.usb_disk`, value: num(cache, `${l}UsbMiBps`), unit: 'MiB/s', note: `Nbdkit.CacheMiB ${cap}; ${spread(cache, `${l}UsbRounds`)}` },
+        { name: `vm.wan.cache.${l}.peak`, value: peak, unit: 'MiB', baseline: cap, ratio: round(peak / cap), target: '<= 1.0x', pass: peak <= cap, note: "nbdkit cache file's allocated bytes, sampled every 50 ms and after the reads" },
+      );
+    }
+  }
+  return out;
+}
+
 export async function run(): Promise<BenchResult[]> {
+  if (process.env.BENCH_VM_PARTS === 'wan') return runWanOnly();
   const module = await buildPatchedMassStorageModule();
   const installDir = mkdtempSync(join(tmpdir(), 'bench-vm-shipped-'));
   const onLine = verboseConsole('bench');
@@ -232,11 +327,24 @@ export async function run(): Promise<BenchResult[]> {
       }),
     )
     .finally(() => rmSync(installDir, { recursive: true, force: true }));
-  const results = benchResults(vm.results);
+  const results = [...benchResults(vm.results), ...wanResults(vm.results)];
   if (!vm.results.some((r) => r.scenario === 'daemon-mount-latency')) throw new Error('VM bench: no daemon-mount-latency result (did the driver start?)');
   results.unshift({ name: 'vm.boot_to_script', value: vm.timings.bootToScriptMs ?? NaN, unit: 'ms', note: `accel ${vm.accel}, kernel ${vm.kernelVersion}` });
   results.push({ name: 'vm.total', value: vm.timings.totalMs, unit: 'ms', note: 'one boot for all VM bench parts' });
   return results;
+}
+
+async function runWanOnly(): Promise<BenchResult[]> {
+  const module = await buildPatchedMassStorageModule();
+  const installDir = mkdtempSync(join(tmpdir(), 'bench-vm-shipped-'));
+  const onLine = verboseConsole('bench');
+  const vm = await installShippedDaemon(installDir)
+    .then((shipped) =>
+      runInVm({ installRoot: shipped.root, script: WAN_ONLY_SCRIPT, timeoutMs: 1_500_000, memoryMiB: 1536, replaceModules: { usb_f_mass_storage: module.ko }, ...(onLine ? { onLine } : {}) }),
+    )
+    .finally(() => rmSync(installDir, { recursive: true, force: true }));
+  for (const r of vm.results) process.stderr.write(`vm result: ${JSON.stringify(r)}\n`);
+  return [...wanResults(vm.results), { name: 'vm.total', value: vm.timings.totalMs, unit: 'ms', note: `WAN rows only, accel ${vm.accel}` }];
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

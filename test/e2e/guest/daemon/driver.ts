@@ -12,6 +12,7 @@ import { footprint } from './footprint.js';
 import { policy } from './policy.js';
 import { daemonReadRate, daemonStream, ensureReady, faults, mountLatency, httpsCredentials, httpsDisk, httpsIso, inactivity, proxy, type Context, type Measures } from './scenarios.js';
 import { smb } from './smb.js';
+import { LINKS, wanStream } from './wan.js';
 
 const share = process.env.E2E_SHARE ?? '/tmp';
 const results = join(share, 'results.jsonl');
@@ -20,7 +21,10 @@ const SHORT_INACTIVITY_S = 5;
 
 const ALL = ['daemon-policy', 'daemon-https-disk', 'daemon-https-iso', 'daemon-https-credentials', 'daemon-proxy', 'daemon-faults', 'daemon-smb', 'daemon-inactivity'];
 /** Only when named: bench/vm.ts runs them. */
-const EXTRA = ['daemon-footprint', 'daemon-mount-latency', 'daemon-read-rate', 'daemon-stream-defaults', 'daemon-stream-tuned'];
+const EXTRA = ['daemon-footprint', 'daemon-mount-latency', 'daemon-read-rate', 'daemon-stream-defaults', 'daemon-stream-tuned', 'daemon-wan-plain', 'daemon-wan-default', 'daemon-wan-cache'];
+/** WAN bench variants (wan.ts): the bare curl plugin with the nbd driver's request sizes, and a capped nbdkit cache. */
+const WAN_PLAIN = { nbdkit: { HttpsFilters: [] }, blockDevice: { ReadAheadKiB: 128, MaxRequestKiB: 128 } };
+const WAN_CACHE_MIB = 64;
 /** The VM bench's best HTTPS filter set (bench/vm.ts, vm.https.*), with the daemon's default cache size. */
 const TUNED_NBDKIT = {
   HttpsFilters: ['cache'],
@@ -28,10 +32,18 @@ const TUNED_NBDKIT = {
 };
 
 /** Daemon settings per scenario: the daemon is restarted when they change. */
-function settingsFor(scenario: string): { inactivity: number; nbdkit?: object } {
+function settingsFor(scenario: string): Settings {
   if (scenario === 'daemon-inactivity') return { inactivity: SHORT_INACTIVITY_S };
   if (scenario === 'daemon-stream-tuned') return { inactivity: 1800, nbdkit: TUNED_NBDKIT };
+  if (scenario === 'daemon-wan-plain') return { inactivity: 1800, ...WAN_PLAIN };
+  if (scenario === 'daemon-wan-cache') return { inactivity: 1800, nbdkit: { CacheMiB: WAN_CACHE_MIB } };
   return { inactivity: 1800 };
+}
+
+interface Settings {
+  inactivity: number;
+  nbdkit?: object;
+  blockDevice?: object;
 }
 
 function record(line: Record<string, unknown>): void {
@@ -39,12 +51,13 @@ function record(line: Record<string, unknown>): void {
   process.stdout.write(`E2E-DAEMON ${line.pass ? 'PASS' : 'FAIL'} ${String(line.scenario)}${line.pass ? '' : `: ${String(line.reason)}`}\n`);
 }
 
-function config(ctx: { ca: string }, settings: { inactivity: number; nbdkit?: object }, mountPoints = 2): object {
+function config(ctx: { ca: string }, settings: Settings, mountPoints = 2): object {
   const extra = Object.fromEntries(
     Array.from({ length: Math.max(0, mountPoints - 2) }, (_, i) => [`Slot_${i + 2}`, { Mode: 1, NBDDevice: `/dev/nbd${i + 2}`, Timeout: 30, BlockSize: 512 }]),
   );
   return {
     ...(settings.nbdkit ? { Nbdkit: settings.nbdkit } : {}),
+    ...(settings.blockDevice ? { BlockDevice: settings.blockDevice } : {}),
     InactivityTimeout: settings.inactivity,
     MountPoints: {
       Slot_0: { EndpointId: '/nbd/0', Mode: 0, NBDDevice: '/dev/nbd0', Timeout: 30, BlockSize: 512 },
@@ -88,6 +101,8 @@ async function main(): Promise<number> {
   }
   const ca = join(DAEMON_VISIBLE_DIR, 'tls', 'ca.pem');
 
+  const wanMiB = Number(process.env.E2E_BENCH_WAN_MIB ?? 32);
+  const wanRounds = Number(process.env.E2E_BENCH_ROUNDS ?? 3);
   const scenarios: Record<string, () => Promise<Measures>> = {
     'daemon-policy': () => policy(ctx),
     'daemon-footprint': () => footprint(daemon, ctx.connection, config({ ca }, settingsFor(''), 4), Number(process.env.E2E_BENCH_ROUNDS ?? 3)),
@@ -102,6 +117,9 @@ async function main(): Promise<number> {
     'daemon-read-rate': () => daemonReadRate(ctx, Number(process.env.E2E_BENCH_READ_MIB ?? 64), Number(process.env.E2E_BENCH_ROUNDS ?? 3)),
     'daemon-stream-defaults': () => daemonStream(ctx, Number(process.env.E2E_BENCH_DELAY_MS ?? 20)),
     'daemon-stream-tuned': () => daemonStream(ctx, Number(process.env.E2E_BENCH_DELAY_MS ?? 20)),
+    'daemon-wan-plain': () => wanStream(ctx, 'plain', [LINKS.rtt40!], wanMiB, Math.max(1, wanRounds - 1), undefined),
+    'daemon-wan-default': () => wanStream(ctx, 'default', [LINKS.wan100!, LINKS.rtt40!], wanMiB, wanRounds, undefined),
+    'daemon-wan-cache': () => wanStream(ctx, 'cache', [LINKS.wan100!, LINKS.rtt40!], wanMiB, Math.max(1, wanRounds - 1), WAN_CACHE_MIB),
   };
   let failed = 0;
   let currentSettings = JSON.stringify(settingsFor(''));
