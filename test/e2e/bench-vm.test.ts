@@ -1,7 +1,7 @@
 // bench/vm.ts turns the guest's result lines into bench results: which
 // variant wins, the ratio against plain and the 2x target.
 import assert from 'node:assert/strict';
-import { benchResults } from '../../bench/vm.js';
+import { benchResults, wanResults } from '../../bench/vm.js';
 
 const guest = (httpsRates: Record<string, number>) => [
   { scenario: 'bench-read', pass: true, imageMiB: 64, nbdReadMiBps: 100, usbReadMiBps: 25 },
@@ -56,5 +56,39 @@ describe('bench/vm: results from the guest', function () {
     assert.throws(() => benchResults(lines.slice(1)), /no result for bench-read/);
     lines[2] = { scenario: 'bench-https', pass: false, reason: 'step failed: variant plain' } as never;
     assert.throws(() => benchResults(lines), /bench-https failed: step failed: variant plain/);
+  });
+});
+
+describe('bench/vm: WAN streaming rows', function () {
+  const link = (l: string, delayMs: number, rate: string, rtt: number) => ({
+    [`${l}DelayMs`]: delayMs, [`${l}Rate`]: rate, [`${l}RttMs`]: rtt, [`${l}ReadAheadKb`]: 8192, [`${l}MaxSectorsKb`]: 8192,
+  });
+  const reads = (l: string, nbd: number, usb: number, randomMs: number) => ({
+    [`${l}NbdMiBps`]: nbd, [`${l}NbdRounds`]: [nbd], [`${l}UsbMiBps`]: usb, [`${l}UsbRounds`]: [usb], [`${l}RandomMedianMs`]: randomMs, [`${l}RandomMs`]: [randomMs],
+  });
+  const lines = [
+    { scenario: 'daemon-wan-default', pass: true, variant: 'default', imageMiB: 32, ...link('wan100', 50, '100mbit', 100), ...reads('wan100', 10.5, 6, 120), ...link('rtt40', 20, 'none', 40), ...reads('rtt40', 20, 8, 50) },
+    { scenario: 'daemon-wan-plain', pass: true, variant: 'plain', imageMiB: 32, ...link('rtt40', 20, 'none', 40), ...reads('rtt40', 2.5, 2.5, 45) },
+    { scenario: 'daemon-wan-cache', pass: true, variant: 'cache', imageMiB: 32, cacheCapMiB: 64, ...link('wan100', 50, '100mbit', 100), ...reads('wan100', 9, 5, 700), wan100CachePeakMiB: 32, ...link('rtt40', 20, 'none', 40), ...reads('rtt40', 15, 7, 300), rtt40CachePeakMiB: 65 },
+  ];
+
+  it('rates the default against the link (100 Mbit/s = 11.92 MiB/s), the bare plugin, round trips and the cache cap', function () {
+    const byName = new Map(wanResults(lines).map((r) => [r.name, r]));
+    const nbd = byName.get('vm.wan.default.nbd.link_fraction');
+    assert.equal(nbd?.value, 0.88);
+    assert.equal(nbd?.pass, true);
+    assert.equal(byName.get('vm.wan.default.usb_disk.link_fraction')?.pass, false, '6 MiB/s is half the link');
+    assert.equal(byName.get('vm.wan.default.nbd.vs_plain')?.ratio, 8);
+    assert.equal(byName.get('vm.wan.default.usb_disk.vs_plain')?.pass, false, '8 / 2.5 = 3.2 < 4');
+    assert.equal(byName.get('vm.wan.default.wan100.random_4k')?.value, 1.2);
+    assert.equal(byName.get('vm.wan.default.wan100.random_4k')?.pass, true);
+    assert.equal(byName.get('vm.wan.cache.wan100.random_4k')?.pass, false, '7 round trips for a random read');
+    assert.equal(byName.get('vm.wan.cache.wan100.peak')?.pass, true);
+    assert.equal(byName.get('vm.wan.cache.rtt40.peak')?.pass, false, '65 MiB past a 64 MiB cap');
+  });
+
+  it('no WAN rows without the scenarios; a failed one is an error, not a zero', function () {
+    assert.deepEqual(wanResults([]), []);
+    assert.throws(() => wanResults([{ scenario: 'daemon-wan-default', pass: false, reason: 'Mount: Completion(111)' }]), /daemon-wan-default failed: Mount: Completion\(111\)/);
   });
 });
