@@ -81,6 +81,9 @@ export async function httpsDisk(c: Context): Promise<Measures> {
     const mountToUsbDiskMs = Date.now() - t0;
     if (disk.bytes !== c.disk.bytes) throw new Error(`/dev/${disk.name} has ${disk.bytes} bytes, the image ${c.disk.bytes}`);
     if (readFileSync(`/sys/block/${disk.name}/ro`, 'utf8').trim() !== '1') throw new Error(`/dev/${disk.name} is writable`);
+    // The daemon's large requests (BlockDevice defaults), as the real nbd driver took them.
+    const queue = (name: string) => readFileSync(`/sys/block/${c.legacy.nbd}/queue/${name}`, 'utf8').trim();
+    if (queue('read_ahead_kb') !== '8192' || queue('max_sectors_kb') !== '8192') throw new Error(`${c.legacy.nbd}: read_ahead_kb ${queue('read_ahead_kb')}, max_sectors_kb ${queue('max_sectors_kb')}, expected 8192 and 8192`);
     if ((await m.process.get('Active')) !== true) throw new Error('Process.Active is false after Completion(0)');
     if ((await m.mountPoint.get('ImageURL')) !== url(c.servers.open, c.disk)) throw new Error(`ImageURL is ${await m.mountPoint.get('ImageURL')}`);
     if ((await m.mountPoint.get('WriteProtected')) !== true) throw new Error('WriteProtected is false for an HTTPS image');
