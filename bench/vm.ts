@@ -245,6 +245,11 @@ export function wanResults(results: GuestResult[]): BenchResult[] {
   const cache = find('daemon-wan-cache');
   const spread = (r: GuestResult, key: string): string => `rounds ${JSON.stringify(r[key])}`;
   const link = (r: GuestResult, l: string): string => `netem ${num(r, `${l}DelayMs`)} ms (RTT ${num(r, `${l}RttMs`)} ms), rate ${String(r[`${l}Rate`])}, ${num(r, 'imageMiB')} MiB image, read_ahead_kb ${num(r, `${l}ReadAheadKb`)}, max_sectors_kb ${num(r, `${l}MaxSectorsKb`)}`;
+  if (def.localNbdMiBps !== undefined) {
+    for (const [where, key] of [['nbd', 'localNbdMiBps'], ['usb_disk', 'localUsbMiBps']] as const) {
+      out.push({ name: `vm.wan.default.local.${where}`, value: num(def, key), unit: 'MiB/s', note: `no netem: the ceiling this VM's CPU allows on the same path; ${spread(def, key.replace('MiBps', 'Rounds'))}` });
+    }
+  }
   const linkRate = LINK_MIB_PER_S[String(def.wan100Rate)];
   if (linkRate !== undefined) {
     for (const [where, key] of [['nbd', 'wan100NbdMiBps'], ['usb_disk', 'wan100UsbMiBps']] as const) {
@@ -340,7 +345,16 @@ async function runWanOnly(): Promise<BenchResult[]> {
   const onLine = verboseConsole('bench');
   const vm = await installShippedDaemon(installDir)
     .then((shipped) =>
-      runInVm({ installRoot: shipped.root, script: WAN_ONLY_SCRIPT, timeoutMs: 1_500_000, memoryMiB: 1536, replaceModules: { usb_f_mass_storage: module.ko }, ...(onLine ? { onLine } : {}) }),
+      runInVm({
+        installRoot: shipped.root,
+        script: WAN_ONLY_SCRIPT,
+        timeoutMs: 1_500_000,
+        memoryMiB: 1536,
+        replaceModules: { usb_f_mass_storage: module.ko },
+        // E2E_BENCH_WAN_MIB, E2E_BENCH_ROUNDS reach the guest's driver.
+        env: Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[0].startsWith('E2E_BENCH_') && e[1] !== undefined)),
+        ...(onLine ? { onLine } : {}),
+      }),
     )
     .finally(() => rmSync(installDir, { recursive: true, force: true }));
   for (const r of vm.results) process.stderr.write(`vm result: ${JSON.stringify(r)}\n`);

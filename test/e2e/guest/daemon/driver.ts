@@ -24,7 +24,8 @@ const ALL = ['daemon-policy', 'daemon-https-disk', 'daemon-https-iso', 'daemon-h
 const EXTRA = ['daemon-footprint', 'daemon-mount-latency', 'daemon-read-rate', 'daemon-stream-defaults', 'daemon-stream-tuned', 'daemon-wan-plain', 'daemon-wan-default', 'daemon-wan-cache'];
 /** WAN bench variants (wan.ts): the bare curl plugin with the nbd driver's request sizes, and a capped nbdkit cache. */
 const WAN_PLAIN = { nbdkit: { HttpsFilters: [] }, blockDevice: { ReadAheadKiB: 128, MaxRequestKiB: 128 } };
-const WAN_CACHE_MIB = 64;
+// 2 MiB requests and blocks, a 12 MiB cap: a 16 MiB image passes the cap.
+const WAN_CACHE = { nbdkit: { CacheMiB: 12 }, blockDevice: { MaxRequestKiB: 2048 } };
 /** The VM bench's best HTTPS filter set (bench/vm.ts, vm.https.*), with the daemon's default cache size. */
 const TUNED_NBDKIT = {
   HttpsFilters: ['cache'],
@@ -36,7 +37,7 @@ function settingsFor(scenario: string): Settings {
   if (scenario === 'daemon-inactivity') return { inactivity: SHORT_INACTIVITY_S };
   if (scenario === 'daemon-stream-tuned') return { inactivity: 1800, nbdkit: TUNED_NBDKIT };
   if (scenario === 'daemon-wan-plain') return { inactivity: 1800, ...WAN_PLAIN };
-  if (scenario === 'daemon-wan-cache') return { inactivity: 1800, nbdkit: { CacheMiB: WAN_CACHE_MIB } };
+  if (scenario === 'daemon-wan-cache') return { inactivity: 1800, ...WAN_CACHE };
   return { inactivity: 1800 };
 }
 
@@ -101,7 +102,7 @@ async function main(): Promise<number> {
   }
   const ca = join(DAEMON_VISIBLE_DIR, 'tls', 'ca.pem');
 
-  const wanMiB = Number(process.env.E2E_BENCH_WAN_MIB ?? 32);
+  const wanMiB = Number(process.env.E2E_BENCH_WAN_MIB ?? 16);
   const wanRounds = Number(process.env.E2E_BENCH_ROUNDS ?? 3);
   const scenarios: Record<string, () => Promise<Measures>> = {
     'daemon-policy': () => policy(ctx),
@@ -118,8 +119,8 @@ async function main(): Promise<number> {
     'daemon-stream-defaults': () => daemonStream(ctx, Number(process.env.E2E_BENCH_DELAY_MS ?? 20)),
     'daemon-stream-tuned': () => daemonStream(ctx, Number(process.env.E2E_BENCH_DELAY_MS ?? 20)),
     'daemon-wan-plain': () => wanStream(ctx, 'plain', [LINKS.rtt40!], wanMiB, Math.max(1, wanRounds - 1), undefined),
-    'daemon-wan-default': () => wanStream(ctx, 'default', [LINKS.wan100!, LINKS.rtt40!], wanMiB, wanRounds, undefined),
-    'daemon-wan-cache': () => wanStream(ctx, 'cache', [LINKS.wan100!, LINKS.rtt40!], wanMiB, Math.max(1, wanRounds - 1), WAN_CACHE_MIB),
+    'daemon-wan-default': () => wanStream(ctx, 'default', [LINKS.local!, LINKS.wan100!, LINKS.rtt40!], wanMiB, wanRounds, undefined),
+    'daemon-wan-cache': () => wanStream(ctx, 'cache', [LINKS.wan100!, LINKS.rtt40!], wanMiB, 1, WAN_CACHE.nbdkit.CacheMiB),
   };
   let failed = 0;
   let currentSettings = JSON.stringify(settingsFor(''));
