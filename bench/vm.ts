@@ -247,12 +247,14 @@ export function wanResults(results: GuestResult[]): BenchResult[] {
   const link = (r: GuestResult, l: string): string => `netem ${num(r, `${l}DelayMs`)} ms (RTT ${num(r, `${l}RttMs`)} ms), rate ${String(r[`${l}Rate`])}, ${num(r, 'imageMiB')} MiB image, read_ahead_kb ${num(r, `${l}ReadAheadKb`)}, max_sectors_kb ${num(r, `${l}MaxSectorsKb`)}`;
   if (def.localNbdMiBps !== undefined) {
     for (const [where, key] of [['nbd', 'localNbdMiBps'], ['usb_disk', 'localUsbMiBps']] as const) {
+      if (def[key] === undefined) continue;
       out.push({ name: `vm.wan.default.local.${where}`, value: num(def, key), unit: 'MiB/s', note: `no netem: the ceiling this VM's CPU allows on the same path; ${spread(def, key.replace('MiBps', 'Rounds'))}` });
     }
   }
   const linkRate = LINK_MIB_PER_S[String(def.wan100Rate)];
   if (linkRate !== undefined) {
     for (const [where, key] of [['nbd', 'wan100NbdMiBps'], ['usb_disk', 'wan100UsbMiBps']] as const) {
+      if (def[key] === undefined) continue;
       const v = num(def, key);
       out.push({
         name: `vm.wan.default.${where}.link_fraction`,
@@ -268,6 +270,7 @@ export function wanResults(results: GuestResult[]): BenchResult[] {
   }
   if (plain) {
     for (const [where, key] of [['nbd', 'rtt40NbdMiBps'], ['usb_disk', 'rtt40UsbMiBps']] as const) {
+      if (def[key] === undefined || plain[key] === undefined) continue;
       const v = num(def, key);
       const p = num(plain, key);
       out.push(
@@ -307,7 +310,7 @@ export function wanResults(results: GuestResult[]): BenchResult[] {
       const cap = num(cache, 'cacheCapMiB');
       out.push(
         { name: `vm.wan.cache.${l}.nbd`, value: num(cache, `${l}NbdMiBps`), unit: 'MiB/s', note: `Nbdkit.CacheMiB ${cap}; ${spread(cache, `${l}NbdRounds`)}; ${link(cache, l)}` },
-        { name: `vm.wan.cache.${l}.usb_disk`, value: num(cache, `${l}UsbMiBps`), unit: 'MiB/s', note: `Nbdkit.CacheMiB ${cap}; ${spread(cache, `${l}UsbRounds`)}` },
+        ...(cache[`${l}UsbMiBps`] === undefined ? [] : [{ name: `vm.wan.cache.${l}.usb_disk`, value: num(cache, `${l}UsbMiBps`), unit: 'MiB/s', note: `Nbdkit.CacheMiB ${cap}; ${spread(cache, `${l}UsbRounds`)}` }]),
         { name: `vm.wan.cache.${l}.peak`, value: peak, unit: 'MiB', baseline: cap, ratio: round(peak / cap), target: '<= 1.0x', pass: peak <= cap, note: "nbdkit cache file's allocated bytes, sampled every 50 ms and after the reads" },
       );
     }

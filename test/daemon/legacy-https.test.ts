@@ -10,6 +10,8 @@ import { diskImage } from './support/images.js';
 import { SERVICE } from './support/daemon-process.js';
 import { secret, secretPipe } from './support/secret-pipe.js';
 import { makePki, startImageServer, type ImageServer, type Pki } from './support/tls-server.js';
+import { silentLogger } from '../../codegen/runtime/index.js';
+import { probeNbdkit } from '../../daemon/src/seams/nbdkit-probe.js';
 
 const PASSWORD = 'pa55-Секрет-zebra';
 
@@ -53,8 +55,9 @@ describe('daemon: legacy HTTPS (real nbdkit curl plugin)', function () {
     const argv = readFileSync(`/proc/${nbdkitPid}/cmdline`, 'utf8').split('\0').filter(Boolean);
     assert.deepEqual(argv.slice(1), [
       '--foreground', '--exit-with-parent', '--unix', join(h.kernel.run, 'nbd2.sock'), '--pidfile', join(h.kernel.run, 'Slot_2.nbdkit.pid'), '--readonly',
-      // Debian's nbdkit 1.32: no connections= (test/daemon/nbdkit-probe.test.ts has the other versions), no cache by default.
-      'curl', `url=${url}`, 'protocols=https', 'timeout=30', `cainfo=${pki.caFile}`, 'user=alice', 'password=-3',
+      // No filter by default; connections= only where the installed nbdkit has it (not Debian's 1.32).
+      'curl', `url=${url}`, 'protocols=https', 'timeout=30', ...((await probeNbdkit('nbdkit', silentLogger)).curlConnections ? ['connections=4'] : []),
+      `cainfo=${pki.caFile}`, 'user=alice', 'password=-3',
     ]);
     // Large kernel requests, set before the gadget opened the device (the fake kernel starts at the nbd driver's 128).
     const queue = join(h.kernel.root, 'sys', 'block', 'nbd2', 'queue');

@@ -21,7 +21,7 @@ const SHORT_INACTIVITY_S = 5;
 
 const ALL = ['daemon-policy', 'daemon-https-disk', 'daemon-https-iso', 'daemon-https-credentials', 'daemon-proxy', 'daemon-faults', 'daemon-smb', 'daemon-inactivity'];
 /** Only when named: bench/vm.ts runs them. */
-const EXTRA = ['daemon-footprint', 'daemon-mount-latency', 'daemon-read-rate', 'daemon-stream-defaults', 'daemon-stream-tuned', 'daemon-wan-plain', 'daemon-wan-default', 'daemon-wan-cache'];
+const EXTRA = ['daemon-footprint', 'daemon-mount-latency', 'daemon-read-rate', 'daemon-stream-defaults', 'daemon-stream-tuned', 'daemon-wan-default', 'daemon-wan-plain', 'daemon-wan-cache'];
 /** WAN bench variants (wan.ts): the bare curl plugin with the nbd driver's request sizes, and a capped nbdkit cache. */
 const WAN_PLAIN = { nbdkit: { HttpsFilters: [] }, blockDevice: { ReadAheadKiB: 128, MaxRequestKiB: 128 } };
 // 2 MiB requests and blocks, a 12 MiB cap: a 16 MiB image passes the cap.
@@ -118,9 +118,9 @@ async function main(): Promise<number> {
     'daemon-read-rate': () => daemonReadRate(ctx, Number(process.env.E2E_BENCH_READ_MIB ?? 64), Number(process.env.E2E_BENCH_ROUNDS ?? 3)),
     'daemon-stream-defaults': () => daemonStream(ctx, Number(process.env.E2E_BENCH_DELAY_MS ?? 20)),
     'daemon-stream-tuned': () => daemonStream(ctx, Number(process.env.E2E_BENCH_DELAY_MS ?? 20)),
-    'daemon-wan-plain': () => wanStream(ctx, 'plain', [LINKS.rtt40!], wanMiB, Math.max(1, wanRounds - 1), undefined),
+    'daemon-wan-plain': () => wanStream(ctx, 'plain', [LINKS.rtt40!], wanMiB, Math.max(1, wanRounds - 1), undefined, process.env.E2E_BENCH_WAN_PLAIN_USB !== '0'),
     'daemon-wan-default': () => wanStream(ctx, 'default', [LINKS.local!, LINKS.wan100!, LINKS.rtt40!], wanMiB, wanRounds, undefined),
-    'daemon-wan-cache': () => wanStream(ctx, 'cache', [LINKS.wan100!, LINKS.rtt40!], wanMiB, 1, WAN_CACHE.nbdkit.CacheMiB),
+    'daemon-wan-cache': () => wanStream(ctx, 'cache', [LINKS.wan100!], wanMiB, 1, WAN_CACHE.nbdkit.CacheMiB, false),
   };
   let failed = 0;
   let currentSettings = JSON.stringify(settingsFor(''));
