@@ -13,6 +13,9 @@ import type { Logger } from './util/logger.js';
 export const BUS_NAME = 'xyz.openbmc_project.VirtualMedia';
 const DBUS_NAME_FLAG_DO_NOT_QUEUE = 4;
 const PRIMARY_OWNER = 1;
+// Loading the curl plugin (libcurl, OpenSSL) took over 10 s in a starved
+// software-emulated VM; on a BMC it is well under a second.
+const PROBE_TIMEOUT_MS = 30_000;
 
 export interface BusChoice {
   readonly bus: 'system' | 'session';
@@ -95,7 +98,7 @@ export class Daemon {
   #features: Promise<NbdkitFeatures> | undefined;
   readonly #probeStop = new AbortController();
   #nbdkitFeatures(): Promise<NbdkitFeatures> {
-    this.#features ??= probeNbdkit(this.config.commands.nbdkit, this.log, 10_000, this.#probeStop.signal).then((f) => {
+    this.#features ??= probeNbdkit(this.config.commands.nbdkit, this.log, PROBE_TIMEOUT_MS, this.#probeStop.signal).then((f) => {
       this.log.info(describeFeatures(f));
       return f;
     });

@@ -81,7 +81,7 @@ export function featuresFrom(answers: ProbeAnswers): NbdkitFeatures {
 }
 
 /** Runs the probes side by side; a probe that cannot run or hangs counts as "not accepted". */
-export async function probeNbdkit(command: string, log: Logger, timeoutMs = 10_000, signal?: AbortSignal): Promise<NbdkitFeatures> {
+export async function probeNbdkit(command: string, log: Logger, timeoutMs = 30_000, signal?: AbortSignal): Promise<NbdkitFeatures> {
   const ask = async (name: ProbeName): Promise<[ProbeName, ProbeAnswer]> => {
     const lines: string[] = [];
     const exit: Exit = await runToCompletion(command, PROBES[name], { label: `nbdkit probe ${name}`, log, onLine: (l) => lines.push(l) }, timeoutMs, signal);
