@@ -33,7 +33,7 @@ E2E_DAEMON_SCENARIOS='daemon-footprint daemon-mount-latency daemon-read-rate dae
 exit $((shell + daemon))
 `;
 /** BENCH_VM_PARTS=wan: only the WAN streaming rows (one boot, the daemon's scenarios only). */
-const WAN_ONLY_SCRIPT = `E2E_DAEMON_SCENARIOS='${WAN_SCENARIOS}' bash "$E2E_GUEST_DIR/daemon-scenarios.sh"
+const WAN_ONLY_SCRIPT = `E2E_DAEMON_SCENARIOS='${process.env.BENCH_VM_WAN_SCENARIOS ?? WAN_SCENARIOS}' bash "$E2E_GUEST_DIR/daemon-scenarios.sh"
 `;
 export const WAN_LINK_FRACTION_TARGET = 0.8;
 export const WAN_VS_PLAIN_TARGET = 4;
