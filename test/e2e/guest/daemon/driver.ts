@@ -36,8 +36,11 @@ const TUNED_NBDKIT = {
 function settingsFor(scenario: string): Settings {
   if (scenario === 'daemon-inactivity') return { inactivity: SHORT_INACTIVITY_S };
   if (scenario === 'daemon-stream-tuned') return { inactivity: 1800, nbdkit: TUNED_NBDKIT };
-  if (scenario === 'daemon-wan-plain') return { inactivity: 1800, ...WAN_PLAIN };
-  if (scenario === 'daemon-wan-cache') return { inactivity: 1800, ...WAN_CACHE };
+  // The per-request HTTP timeout follows the nbd Timeout (E2E_BENCH_NBD_TIMEOUT): the same slow guest.
+  const http = { HttpTimeout: Number(process.env.E2E_BENCH_NBD_TIMEOUT ?? 30) };
+  if (scenario === 'daemon-wan-plain') return { inactivity: 1800, ...WAN_PLAIN, nbdkit: { ...WAN_PLAIN.nbdkit, ...http } };
+  if (scenario === 'daemon-wan-cache') return { inactivity: 1800, ...WAN_CACHE, nbdkit: { ...WAN_CACHE.nbdkit, ...http } };
+  if (scenario === 'daemon-wan-default') return { inactivity: 1800, nbdkit: http };
   return { inactivity: 1800 };
 }
 
