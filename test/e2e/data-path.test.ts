@@ -22,12 +22,12 @@ async function patchedModule(): Promise<string> {
 }
 
 describe('e2e: data path in a qemu VM (Debian kernel, dummy_hcd)', function () {
-  this.timeout(660_000);
+  this.timeout(1_800_000);
   let run: RunInVmResult;
   let moduleDir: string;
 
   before(async function () {
-    this.timeout(660_000);
+    this.timeout(1_800_000);
     requireCommand('qemu-system-x86_64', 'qemu-system-x86');
     requireCommand('nbdkit', 'nbdkit');
     requireCommand('nbd-client', 'nbd-client');
@@ -41,8 +41,9 @@ describe('e2e: data path in a qemu VM (Debian kernel, dummy_hcd)', function () {
     copyFileSync(process.env.E2E_MASS_STORAGE_KO ?? (await patchedModule()), ko);
     run = await runInVm({
       script: scenariosScript(['modules', 'usb-disk', 'cdrom', 'lun-stats', 'node-startup']),
-      // Only a guard against a hung guest: five scenarios take 2–3 min alone, far more on a loaded machine.
-      timeoutMs: 600_000,
+      // Only a guard against a hung guest: five scenarios take 2–3 min alone,
+      // and over 10 min with several TCG guests and busy loops beside them.
+      timeoutMs: 1_500_000,
       replaceModules: { usb_f_mass_storage: ko },
       onLine: verboseConsole(),
     });
