@@ -9,7 +9,7 @@
 // - /nbd/<id>: <id> is the last path segment, the mount point
 //   Proxy/Slot_<id>; a second websocket for a slot in use is closed
 //   ("Slot is in use"); the socket file is unlinked, then bound and listened
-//   on, then Proxy.Mount would be called (here: `mounted` fires); websocket
+//   on, then Proxy.Mount is called (`mounted` fires); websocket
 //   reading is deferred until the NBD client (the daemon's nbd-client; in
 //   tests nbdcopy/nbdinfo) connects to that socket;
 // - bytes: each websocket message is written to the unix socket and the
@@ -17,7 +17,12 @@
 //   socket go out as binary messages; an incoming message larger than
 //   131088 bytes fails the read and closes the websocket;
 // - on websocket close: the peer socket is closed, the socket file removed,
-//   then Proxy.Unmount would be called (here: `unmounted` fires).
+//   then Proxy.Unmount is called (its error only logged; `unmounted` fires).
+//
+// Where the socket is and what Proxy.Mount/Unmount do is a SlotBackend: by
+// default a socket in the test's directory and no daemon (the host tests put
+// nbdcopy/nbdinfo on the socket); the e2e VM passes one that reads the
+// mount point's Socket and calls the shipped daemon over D-Bus.
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { rmSync } from 'node:fs';
@@ -37,6 +42,26 @@ export interface FakeSlot {
   endpoint?: string;
 }
 
+/** What bmcweb asks the daemon for a proxy slot (vm_websocket.hpp), over D-Bus in the real thing. */
+export interface SlotBackend {
+  /** Properties.GetAll(MountPoint) on Proxy/<slot>: the `Socket` to listen on. */
+  socketOf(slot: string): Promise<string>;
+  /** Proxy.Mount(), once the socket listens; a rejection closes the websocket. */
+  mount(slot: string): Promise<void>;
+  /** Proxy.Unmount() after the websocket closed; a rejection is only logged, as bmcweb does. */
+  unmount(slot: string): Promise<void>;
+}
+
+interface SlotInUse {
+  unix: UnixServer;
+  peer?: Socket;
+  ws: WebSocket;
+  /** The socket file, once the backend named it. */
+  path: string;
+  /** Proxy.Mount returned. */
+  mounted: boolean;
+}
+
 interface Session {
   id: string;
   token: string;
@@ -53,7 +78,9 @@ export class FakeBmcweb extends EventEmitter {
   readonly wsCloses: { slot: string; code: number; reason: string }[] = [];
   /** Static files served without authentication (the browser test's page and module), by path. */
   readonly pages = new Map<string, { type: string; body: string | Buffer }>();
-  private readonly active = new Map<string, { unix: UnixServer; peer?: Socket; ws: WebSocket }>();
+  private readonly active = new Map<string, SlotInUse>();
+  /** Proxy.Unmount failures (bmcweb only logs them). */
+  readonly unmountErrors: string[] = [];
   private https!: HttpsServer;
   private wss!: WebSocketServer;
   port = 0;
@@ -63,13 +90,18 @@ export class FakeBmcweb extends EventEmitter {
     private readonly dir: string,
     readonly slots: FakeSlot[],
     private readonly credentials = { user: 'root', password: '0penBmc' },
+    private readonly backend: SlotBackend = {
+      socketOf: async (slot) => join(dir, `${slot}.sock`),
+      mount: async () => undefined,
+      unmount: async () => undefined,
+    },
   ) {
     super();
   }
 
-  /** The unix socket bmcweb listens on for a slot (the daemon's `Socket` property). */
+  /** The unix socket bmcweb listens on for a slot in use (the daemon's `Socket` property). */
   socketPath(slot: string): string {
-    return join(this.dir, `${slot}.sock`);
+    return this.active.get(slot)?.path ?? join(this.dir, `${slot}.sock`);
   }
 
   get url(): string {
@@ -78,7 +110,7 @@ export class FakeBmcweb extends EventEmitter {
 
   /** Resolves when the websocket for `slot` is up and its socket listening (after "Proxy.Mount"). */
   mounted(slot: string): Promise<string> {
-    if (this.active.has(slot)) return Promise.resolve(this.socketPath(slot));
+    if (this.active.get(slot)?.mounted) return Promise.resolve(this.socketPath(slot));
     return new Promise((resolve) => this.once(`mounted:${slot}`, () => resolve(this.socketPath(slot))));
   }
 
@@ -223,11 +255,21 @@ export class FakeBmcweb extends EventEmitter {
     }
     // Reading is deferred until the NBD client connects.
     ws.pause();
-    const path = this.socketPath(slot);
-    rmSync(path, { force: true });
     const unix = createUnix();
-    const entry: { unix: UnixServer; peer?: Socket; ws: WebSocket } = { unix, ws };
+    const entry: SlotInUse = { unix, ws, path: '', mounted: false };
     this.active.set(slot, entry);
+    let closed = false;
+    ws.on('close', () => {
+      closed = true;
+      entry.peer?.destroy();
+      unix.close();
+      if (entry.path) rmSync(entry.path, { force: true });
+      this.active.delete(slot);
+      void this.backend
+        .unmount(slot)
+        .catch((e: unknown) => this.unmountErrors.push(`${slot}: ${(e as Error).message}`))
+        .finally(() => this.emit(`unmounted:${slot}`));
+    });
     unix.once('connection', (peer) => {
       entry.peer = peer;
       unix.close(); // bmcweb accepts once
@@ -241,13 +283,19 @@ export class FakeBmcweb extends EventEmitter {
       });
       ws.resume();
     });
-    ws.on('close', () => {
-      entry.peer?.destroy();
-      unix.close();
-      rmSync(path, { force: true });
-      this.active.delete(slot);
-      this.emit(`unmounted:${slot}`);
-    });
-    unix.listen(path, () => this.emit(`mounted:${slot}`));
+    void (async () => {
+      try {
+        entry.path = await this.backend.socketOf(slot);
+        if (closed) return;
+        rmSync(entry.path, { force: true });
+        await new Promise<void>((resolve, reject) => unix.once('error', reject).listen(entry.path, resolve));
+        if (closed) return;
+        await this.backend.mount(slot);
+        entry.mounted = true;
+        this.emit(`mounted:${slot}`);
+      } catch (e) {
+        if (!closed) ws.close(1000, `Internal Error: ${(e as Error).message}`.slice(0, 120));
+      }
+    })();
   }
 }
