@@ -11,35 +11,15 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { build } from 'esbuild';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { makePki, type Pki } from '../daemon/support/tls-server.js';
 import { requireCommand } from '../support/require-command.js';
+import { launchChromium, PAGE_PATH, pageApi, publishTestPage } from './support/browser-page.js';
 import { FakeBmcweb } from './support/fake-bmcweb.js';
 import { mustRun } from './support/run.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
-
-// The page: log in like webui-vue (POST /login sets the session cookie and
-// XSRF-TOKEN), then serve the picked file with the CSRF token as subprotocol.
-const PAGE = `<!doctype html>
-<meta charset="utf-8">
-<input type="file" id="image">
-<script type="module">
-  import { serveFile } from './nbd.js';
-  const csrf = () => /(?:^|; )XSRF-TOKEN=([^;]+)/.exec(document.cookie)?.[1];
-  window.login = async (username, password) => {
-    const r = await fetch('/login', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username, password }) });
-    return r.status;
-  };
-  window.serve = (protocols) => {
-    const file = document.getElementById('image').files[0];
-    window.session = serveFile(file, 'wss://' + location.host + '/nbd/0', { protocols: protocols ?? [csrf()] });
-    window.ended = window.session.done;
-    return window.session.opened.then(() => 'open', (e) => e.message);
-  };
-</script>`;
 
 describe('nbd browser module in headless Chromium', function () {
   this.timeout(120_000);
@@ -55,15 +35,8 @@ describe('nbd browser module in headless Chromium', function () {
     pki = makePki(dir);
     bmc = new FakeBmcweb(pki, dir, [{ id: 'Slot_0', endpoint: '/nbd/0' }], { user: 'root', password: 'pw' });
     await bmc.start();
-    const bundle = await build({ entryPoints: [join(ROOT, 'nbd/browser/index.ts')], bundle: true, format: 'esm', platform: 'browser', target: 'es2022', write: false });
-    bmc.pages.set('/nbd-test/nbd.js', { type: 'text/javascript', body: Buffer.from(bundle.outputFiles[0]!.contents) });
-    bmc.pages.set('/nbd-test/index.html', { type: 'text/html', body: PAGE });
-    browser = await chromium.launch({
-      executablePath,
-      headless: true,
-      // playwright gives the browser a fresh temporary profile (user data dir) of its own.
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    await publishTestPage(bmc);
+    browser = await launchChromium(executablePath);
   });
   after(async () => {
     await browser?.close();
@@ -84,31 +57,27 @@ describe('nbd browser module in headless Chromium', function () {
     const page = await context.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(`${bmc.url}/nbd-test/index.html`);
-    assert.equal(await page.evaluate(() => (window as unknown as { login(u: string, p: string): Promise<number> }).login('root', 'pw')), 201);
+    await page.goto(`${bmc.url}${PAGE_PATH}`);
+    assert.equal(await pageApi.login(page, 'root', 'pw'), 201);
     await page.setInputFiles('#image', image);
     const mounted = bmc.mounted('Slot_0');
-    assert.equal(await page.evaluate(() => (window as unknown as { serve(): Promise<string> }).serve()), 'open');
+    assert.equal(await pageApi.serve(page), 'open');
     const socket = await mounted;
     const info = JSON.parse((await mustRun('nbdinfo', ['--json', `nbd+unix:///?socket=${socket}`])).stdout.toString()).exports[0];
     assert.equal(info['export-name'], 'installer.iso');
     assert.equal(info.is_read_only, true);
     assert.equal(info['export-size'], bytes.length);
-    const end = await page.evaluate(() => (window as unknown as { ended: Promise<unknown> }).ended);
+    const end = await pageApi.ended(page);
     // Who closes first (we after NBD_CMD_DISC, or the relay when the client's socket closes) is a race; both are normal closes.
-    assert.equal((end as { reason: string }).reason, 'disconnect');
-    assert.equal((end as { code: number }).code, 1000);
+    assert.equal(end.reason, 'disconnect');
+    assert.equal(end.code, 1000);
 
-    await page.evaluate(() => (window as unknown as { serve(): Promise<string> }).serve());
+    await pageApi.serve(page);
     const again = await bmc.mounted('Slot_0');
     const copy = await mustRun('nbdcopy', [`nbd+unix:///?socket=${again}`, '-']);
     assert.equal(sha256(copy.stdout), sha256(bytes));
-    const stats = await page.evaluate(async () => {
-      const w = window as unknown as { ended: Promise<unknown>; session: { stats: unknown } };
-      await w.ended;
-      return w.session.stats;
-    });
-    assert.equal((stats as { bytesRead: number }).bytesRead, bytes.length);
+    const stats = await pageApi.finalStats(page);
+    assert.equal(stats.bytesRead, bytes.length);
     assert.deepEqual(errors, []);
     await context.close();
   });
@@ -116,10 +85,10 @@ describe('nbd browser module in headless Chromium', function () {
   it('without the CSRF token as subprotocol bmcweb refuses the websocket, and the page is told', async () => {
     const context = await browser!.newContext({ ignoreHTTPSErrors: true });
     const page = await context.newPage();
-    await page.goto(`${bmc.url}/nbd-test/index.html`);
-    await page.evaluate(() => (window as unknown as { login(u: string, p: string): Promise<number> }).login('root', 'pw'));
+    await page.goto(`${bmc.url}${PAGE_PATH}`);
+    await pageApi.login(page, 'root', 'pw');
     await page.setInputFiles('#image', { name: 'x.img', mimeType: 'application/octet-stream', buffer: Buffer.alloc(4096) });
-    const outcome = await page.evaluate(() => (window as unknown as { serve(p: string[]): Promise<string> }).serve([]));
+    const outcome = await pageApi.serve(page, []);
     assert.match(outcome, /closed before opening \(code 1006\)/);
     assert.ok(bmc.requests.includes('UPGRADE /nbd/0'));
     await context.close();

@@ -1,0 +1,71 @@
+// The test page of the browser module, served by the fake bmcweb, and the
+// headless Chromium that loads it. The page logs in like webui-vue (POST
+// /login sets the session cookie and XSRF-TOKEN), then serves the file
+// picked in <input type=file> with the CSRF token as the websocket
+// subprotocol. Used on the host (test/nbd/browser.test.ts) and in the e2e VM
+// (test/e2e/guest/proxy/).
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import type { FakeBmcweb } from './fake-bmcweb.js';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../../..');
+
+export const PAGE_PATH = '/nbd-test/index.html';
+
+const PAGE = `<!doctype html>
+<meta charset="utf-8">
+<input type="file" id="image">
+<script type="module">
+  import { serveFile } from './nbd.js';
+  const csrf = () => /(?:^|; )XSRF-TOKEN=([^;]+)/.exec(document.cookie)?.[1];
+  window.login = async (username, password) => {
+    const r = await fetch('/login', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username, password }) });
+    return r.status;
+  };
+  window.serve = (protocols) => {
+    const file = document.getElementById('image').files[0];
+    window.session = serveFile(file, 'wss://' + location.host + '/nbd/0', { protocols: protocols ?? [csrf()] });
+    window.ended = window.session.done;
+    return window.session.opened.then(() => 'open', (e) => e.message);
+  };
+</script>`;
+
+/** Bundles nbd/browser/index.ts (esbuild) and puts it and the page on the fake bmcweb. */
+export async function publishTestPage(bmc: FakeBmcweb): Promise<void> {
+  const bundle = await build({ entryPoints: [join(ROOT, 'nbd/browser/index.ts')], bundle: true, format: 'esm', platform: 'browser', target: 'es2022', write: false });
+  bmc.pages.set('/nbd-test/nbd.js', { type: 'text/javascript', body: Buffer.from(bundle.outputFiles[0]!.contents) });
+  bmc.pages.set(PAGE_PATH, { type: 'text/html', body: PAGE });
+}
+
+/** Debian's chromium, headless, through playwright-core (which gives it a fresh temporary profile). */
+export function launchChromium(executablePath: string, timeoutMs = 30_000): Promise<Browser> {
+  return chromium.launch({
+    executablePath,
+    headless: true,
+    timeout: timeoutMs,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+}
+
+/** The page's functions, called from the test. */
+export const pageApi = {
+  login: (page: Page, user: string, password: string): Promise<number> =>
+    page.evaluate(([u, p]) => (window as unknown as { login(u: string, p: string): Promise<number> }).login(u!, p!), [user, password]),
+  /** 'open', or why the websocket did not open. `protocols` replaces the CSRF subprotocol. */
+  serve: (page: Page, protocols?: string[]): Promise<string> =>
+    page.evaluate((p) => (window as unknown as { serve(p?: string[]): Promise<string> }).serve(p ?? undefined), protocols ?? null),
+  /** session.stop(): the page ejects. */
+  stop: (page: Page): Promise<void> => page.evaluate(() => (window as unknown as { session: { stop(): void } }).session.stop()),
+  /** The session's end ({ reason, code, closeReason }). */
+  ended: (page: Page): Promise<{ reason: string; code: number; closeReason?: string }> =>
+    page.evaluate(() => (window as unknown as { ended: Promise<{ reason: string; code: number; closeReason?: string }> }).ended),
+  /** The session's stats, once it ended. */
+  finalStats: (page: Page): Promise<{ bytesRead: number; reads: number; errors: number }> =>
+    page.evaluate(async () => {
+      const w = window as unknown as { ended: Promise<unknown>; session: { stats: { bytesRead: number; reads: number; errors: number } } };
+      await w.ended;
+      return w.session.stats;
+    }),
+};
