@@ -1,16 +1,18 @@
 #!/usr/bin/env node
-// Launcher for virtual-media-serve: the compiled CLI when the package is
-// built (npm run build), otherwise the TypeScript source through tsx.
+// Launcher for virtual-media-serve. In this repository it runs the
+// TypeScript source through tsx; the npm package (scripts/packages/
+// serve-package.ts) ships no sources, only the compiled dist/.
 import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
-const compiled = new URL('../../dist/nbd/cli/main.js', import.meta.url);
+const source = new URL('../cli/main.ts', import.meta.url);
 let cli;
-if (existsSync(compiled)) {
-  cli = await import(compiled.href);
-} else {
+if (existsSync(fileURLToPath(source))) {
   const { register } = await import('tsx/esm/api');
   register();
-  cli = await import(new URL('../cli/main.ts', import.meta.url).href);
+  cli = await import(source.href);
+} else {
+  cli = await import(new URL('../dist/cli/main.js', import.meta.url).href);
 }
 process.exitCode = await cli.main(process.argv.slice(2), {
   stdout: process.stdout,
