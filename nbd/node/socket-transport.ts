@@ -4,14 +4,18 @@ import type { Socket } from 'node:net';
 import { NbdServerConnection, type ServerOptions } from '../core/server.js';
 import type { Medium } from '../core/medium.js';
 import type { Transport } from '../core/transport.js';
+import { ReplyBufferPool } from './reply-pool.js';
 
 /** How long queued replies may take to drain after we close, before the socket is cut. */
 const CLOSE_GRACE_MS = 5000;
 
-export function socketTransport(socket: Socket): Transport {
+/** `written` is told of each buffer the socket has written whole (a ReplyBufferPool takes it back). */
+export function socketTransport(socket: Socket, written?: (bytes: Uint8Array) => void): Transport {
   return {
     send: (bytes) => {
-      if (!socket.destroyed) socket.write(bytes);
+      if (socket.destroyed) return;
+      if (written) socket.write(bytes, (error) => error || written(bytes));
+      else socket.write(bytes);
     },
     close: () => {
       if (socket.destroyed) return;
@@ -42,7 +46,8 @@ export function socketTransport(socket: Socket): Transport {
 
 /** Serves `medium` to the NBD client on `socket`; resolves when the connection is over. */
 export function serveSocket(socket: Socket, medium: Medium, options: ServerOptions = {}): NbdServerConnection {
-  const connection = new NbdServerConnection(medium, socketTransport(socket), { allocate: (n) => Buffer.allocUnsafe(n), ...options });
+  const pool = new ReplyBufferPool();
+  const connection = new NbdServerConnection(medium, socketTransport(socket, pool.written), { allocate: pool.take, ...options });
   socket.on('data', (chunk: Buffer) => connection.receive(chunk));
   socket.on('error', (e) => options.log?.(`socket error: ${e.message}`));
   socket.on('close', () => connection.peerClosed());

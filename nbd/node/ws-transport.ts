@@ -6,10 +6,12 @@ import { BMCWEB_MAX_MESSAGE, messagesOf } from '../core/websocket-messages.js';
 import { NbdServerConnection, type ServerOptions } from '../core/server.js';
 import type { Medium } from '../core/medium.js';
 import type { Transport } from '../core/transport.js';
+import { ReplyBufferPool } from './reply-pool.js';
 
 const LOW_WATER = 1024 * 1024;
 
-export function websocketTransport(ws: WebSocket, maxMessage = BMCWEB_MAX_MESSAGE): Transport {
+/** `written` is told of each buffer sent whole as one message and written (a ReplyBufferPool takes it back). */
+export function websocketTransport(ws: WebSocket, maxMessage = BMCWEB_MAX_MESSAGE, written?: (bytes: Uint8Array) => void): Transport {
   let pending = 0;
   let waiters: Array<() => void> = [];
   const wake = () => {
@@ -23,8 +25,9 @@ export function websocketTransport(ws: WebSocket, maxMessage = BMCWEB_MAX_MESSAG
       if (ws.readyState !== ws.OPEN) return;
       for (const message of messagesOf(bytes, maxMessage)) {
         pending += message.byteLength;
-        ws.send(message, { binary: true }, () => {
+        ws.send(message, { binary: true }, (error) => {
           pending -= message.byteLength;
+          if (!error && message === bytes) written?.(bytes);
           if (pending <= LOW_WATER) wake();
         });
       }
@@ -47,7 +50,8 @@ export function websocketTransport(ws: WebSocket, maxMessage = BMCWEB_MAX_MESSAG
 
 /** Serves `medium` over an open websocket; the greeting is sent at once. */
 export function serveWebSocket(ws: WebSocket, medium: Medium, options: ServerOptions = {}): NbdServerConnection {
-  const connection = new NbdServerConnection(medium, websocketTransport(ws), { allocate: (n) => Buffer.allocUnsafe(n), ...options });
+  const pool = new ReplyBufferPool();
+  const connection = new NbdServerConnection(medium, websocketTransport(ws, BMCWEB_MAX_MESSAGE, pool.written), { allocate: pool.take, ...options });
   ws.on('message', (data: Buffer | ArrayBuffer | Buffer[]) => {
     if (Array.isArray(data)) for (const d of data) connection.receive(d);
     else connection.receive(data instanceof ArrayBuffer ? new Uint8Array(data) : data);

@@ -39,13 +39,30 @@ export async function publishTestPage(bmc: FakeBmcweb): Promise<void> {
   bmc.pages.set(PAGE_PATH, { type: 'text/html', body: PAGE });
 }
 
-/** Debian's chromium, headless, through playwright-core (which gives it a fresh temporary profile). */
+/**
+ * Debian's chromium, headless, through playwright-core (which gives it a
+ * fresh temporary profile). Few processes and no proxy lookup: in the e2e VM
+ * (one emulated CPU, no session bus, no network but loopback) every extra
+ * process and lookup is slow or hangs.
+ */
 export function launchChromium(executablePath: string, timeoutMs = 30_000): Promise<Browser> {
   return chromium.launch({
     executablePath,
     headless: true,
     timeout: timeoutMs,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    args: [
+      '--no-sandbox',
+      '--no-zygote',
+      '--no-proxy-server',
+      '--disable-gpu',
+      '--disable-dev-shm-usage',
+      '--disable-extensions',
+      '--enable-features=NetworkServiceInProcess2',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
   });
 }
 
