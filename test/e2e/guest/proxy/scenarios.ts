@@ -1,0 +1,198 @@
+// The proxy-mode scenarios: something on the far side of the fake bmcweb's
+// websocket serves an image (the CLI as shipped, or the browser module in
+// headless Chromium), the shipped daemon attaches it, and the guest's USB
+// host must see it byte for byte; ending the server's side ejects it. A
+// scenario throws to fail; what it returns is recorded with its result.
+import { execFile } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type * as rt from '../../../../codegen/runtime/index.js';
+import type { Pki } from '../../../daemon/support/tls-server.js';
+import { launchChromium, PAGE_PATH, pageApi, publishTestPage } from '../../../nbd/support/browser-page.js';
+import { CliProcess } from '../../../nbd/support/cli-process.js';
+import type { FakeBmcweb } from '../../../nbd/support/fake-bmcweb.js';
+import { requireCommand } from '../../../support/require-command.js';
+import { randomImage, type Image } from '../daemon/fixtures.js';
+import { sha256, waitClean, waitForUsbDevice } from '../daemon/kernel-view.js';
+import { Medium } from '../daemon/media-client.js';
+
+export interface ProxyContext {
+  connection: rt.Connection;
+  bmc: FakeBmcweb;
+  pki: Pki;
+  work: string;
+  /** The proxy mount point (Redfish Id and D-Bus object name) and its nbd device. */
+  slot: string;
+  nbd: string;
+  password: string;
+}
+
+const ECONNREFUSED = 111;
+
+/** Generous: node, the relay and the daemon all run under TCG on a shared machine. */
+const STEP_MS = 120_000;
+
+/** Resolves with `p`, or fails naming `what` once `ms` passed or `gone` settled first (the server side died). */
+async function within<T>(what: string, p: Promise<T>, ms: number, gone?: Promise<string>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms)));
+  const died = gone?.then((why) => Promise.reject(new Error(`${what}: ${why}`))) ?? new Promise<never>(() => undefined);
+  try {
+    return await Promise.race([p, timeout, died]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** From websocket open to the USB disk read whole: its size and sha256 must be the image's. */
+async function usbDiskMatches(m: Medium, ctx: ProxyContext, image: Image, since: number, gone: Promise<string>): Promise<{ name: string; mountToUsbMs: number; readMs: number }> {
+  await within('Proxy.Mount through the relay', ctx.bmc.mounted(ctx.slot), STEP_MS, gone);
+  await m.expectCompletion('Proxy.Mount', since, STEP_MS);
+  const disk = await waitForUsbDevice('sd', STEP_MS);
+  const mountToUsbMs = Date.now() - since;
+  if (disk.bytes !== image.bytes) throw new Error(`/dev/${disk.name} has ${disk.bytes} bytes, the image ${image.bytes}`);
+  if ((await m.process.get('Active')) !== true) throw new Error('Process.Active is false with the medium in');
+  const t = Date.now();
+  const got = await sha256(`/dev/${disk.name}`);
+  if (got !== image.sha256) throw new Error(`sha256 of /dev/${disk.name} ${got} != the served file's ${image.sha256}`);
+  return { name: disk.name, mountToUsbMs, readMs: Date.now() - t };
+}
+
+/**
+ * After the server side ended: the relay closes the daemon's socket, then
+ * calls Proxy.Unmount (bmcweb's order). nbd-client sees the socket close
+ * first, so the daemon may start ejecting by itself (Completion(ECONNREFUSED))
+ * before the Unmount arrives and then refuse it as busy; bmcweb only logs
+ * that. Either way the mount point must come back to ready with nothing left.
+ */
+async function ejected(m: Medium, ctx: ProxyContext, unmounted: Promise<void>, since: number, socket: string): Promise<{ readyMs: number; completion: number; unmountError?: string }> {
+  const errorsBefore = ctx.bmc.unmountErrors.length;
+  await within('the relay to close and call Proxy.Unmount', unmounted, STEP_MS);
+  const unmountError = ctx.bmc.unmountErrors.slice(errorsBefore).join('; ');
+  const { errno } = await m.nextCompletion(STEP_MS);
+  if (errno !== 0 && errno !== ECONNREFUSED) throw new Error(`the eject ended with Completion(${errno})`);
+  if (errno === 0 && unmountError) throw new Error(`Proxy.Unmount failed: ${unmountError}`);
+  await waitClean(ctx.nbd, socket, 30_000);
+  if ((await m.process.get('Active')) !== false) throw new Error('Process.Active is still true after the eject');
+  return { readyMs: Date.now() - since, completion: errno, ...(unmountError ? { unmountError } : {}) };
+}
+
+function startCli(ctx: ProxyContext, image: Image, extra: string[] = []): { cli: CliProcess; gone: Promise<string> } {
+  const cli = new CliProcess(['--bmc', ctx.bmc.url, '--ca', ctx.pki.caFile, ...extra, image.path], { BMC_PASSWORD: ctx.password });
+  const gone = cli.exited.then((code) => `the CLI exited (${code}) first: ${cli.stderr.trim().split('\n').slice(-4).join(' | ')}`);
+  return { cli, gone };
+}
+
+/** SIGINT (Ctrl-C) to the CLI: it must end with 0, delete its session and never print the password. */
+async function ctrlC(ctx: ProxyContext, cli: CliProcess): Promise<string> {
+  const sessionsBefore = ctx.bmc.deletedSessions.length;
+  cli.child.kill('SIGINT');
+  const code = await cli.exit(STEP_MS);
+  if (code !== 0) throw new Error(`the CLI exited with ${code} on Ctrl-C: ${cli.stderr.trim()}`);
+  if (ctx.bmc.deletedSessions.length !== sessionsBefore + 1 || ctx.bmc.sessions.size !== 0) throw new Error('the CLI did not delete its Redfish session');
+  if ((cli.stdout + cli.stderr).includes(ctx.password)) throw new Error('the password appears in the CLI output');
+  const totals = cli.stderr.split('\n').find((l) => /\btotal: served/.test(l));
+  if (!totals) throw new Error(`the CLI printed no totals line: ${cli.stderr.trim()}`);
+  return totals.trim();
+}
+
+/** The CLI serves a read-only image: the USB disk reads back its sha256; Ctrl-C ejects. */
+export async function cliReadOnly(ctx: ProxyContext): Promise<Record<string, unknown>> {
+  const image = randomImage(ctx.work, 'ro.img', 6);
+  const m = await Medium.open(ctx.connection, 'Proxy', ctx.slot);
+  const t0 = Date.now();
+  const { cli, gone } = startCli(ctx, image);
+  try {
+    const usb = await usbDiskMatches(m, ctx, image, t0, gone);
+    if ((await m.mountPoint.get('WriteProtected')) !== true) throw new Error('WriteProtected is false for a read-only export');
+    const socket = ctx.bmc.socketPath(ctx.slot);
+    const unmounted = ctx.bmc.unmounted(ctx.slot);
+    const t1 = Date.now();
+    const totals = await ctrlC(ctx, cli);
+    const eject = await ejected(m, ctx, unmounted, t1, socket);
+    return { usb: usb.name, mountToUsbMs: usb.mountToUsbMs, usbReadMs: usb.readMs, ctrlCToReadyMs: eject.readyMs, ejectCompletion: eject.completion, unmountError: eject.unmountError, cliTotals: totals };
+  } finally {
+    if (cli.child.exitCode === null) cli.child.kill('SIGKILL');
+    await m.close();
+  }
+}
+
+/** --rw: a direct write to the USB disk lands in the local file; Ctrl-C ejects after it. */
+export async function cliReadWrite(ctx: ProxyContext): Promise<Record<string, unknown>> {
+  const image = randomImage(ctx.work, 'rw.img', 6);
+  const expected = readFileSync(image.path);
+  const patch = randomBytes(1 << 20);
+  const offset = 2 << 20;
+  patch.copy(expected, offset);
+  writeFileSync(join(ctx.work, 'patch.bin'), patch);
+  const m = await Medium.open(ctx.connection, 'Proxy', ctx.slot);
+  const t0 = Date.now();
+  const { cli, gone } = startCli(ctx, image, ['--rw']);
+  try {
+    const usb = await usbDiskMatches(m, ctx, image, t0, gone);
+    if ((await m.mountPoint.get('WriteProtected')) !== false) throw new Error('WriteProtected is true for a --rw export');
+    // O_DIRECT past the page cache, then fsync: SYNCHRONIZE CACHE -> NBD_CMD_FLUSH.
+    await promisify(execFile)('dd', [`if=${join(ctx.work, 'patch.bin')}`, `of=/dev/${usb.name}`, 'bs=1M', `seek=${offset >> 20}`, 'count=1', 'oflag=direct', 'conv=notrunc,fsync', 'status=none'], { timeout: STEP_MS });
+    const socket = ctx.bmc.socketPath(ctx.slot);
+    const unmounted = ctx.bmc.unmounted(ctx.slot);
+    const t1 = Date.now();
+    const totals = await ctrlC(ctx, cli);
+    const eject = await ejected(m, ctx, unmounted, t1, socket);
+    const local = createHash('sha256').update(readFileSync(image.path)).digest('hex');
+    if (local !== createHash('sha256').update(expected).digest('hex')) throw new Error('the local file does not hold the 1 MiB written to the USB disk at 2 MiB');
+    return { usb: usb.name, ejectCompletion: eject.completion, unmountError: eject.unmountError, cliTotals: totals };
+  } finally {
+    if (cli.child.exitCode === null) cli.child.kill('SIGKILL');
+    await m.close();
+  }
+}
+
+/** Headless Chromium serves a File through the browser module: the same USB check; session.stop() ejects. */
+export async function browserServesFile(ctx: ProxyContext): Promise<Record<string, unknown>> {
+  const executablePath = requireCommand('chromium', 'chromium');
+  const image = randomImage(ctx.work, 'installer.img', 6);
+  await publishTestPage(ctx.bmc);
+  const t0 = Date.now();
+  const browser = await launchChromium(executablePath, STEP_MS);
+  const launchMs = Date.now() - t0;
+  const m = await Medium.open(ctx.connection, 'Proxy', ctx.slot);
+  try {
+    const context = await browser.newContext({ ignoreHTTPSErrors: true });
+    const page = await context.newPage();
+    const pageErrors: string[] = [];
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    page.setDefaultTimeout(STEP_MS);
+    const say = (what: string) => process.stdout.write(`E2E-PROXY browser: ${what} at ${Date.now() - t0} ms\n`);
+    say('launched');
+    // Under TCG the first navigation can outlast Chromium's own network timeout while its services start: once more.
+    await page.goto(`${ctx.bmc.url}${PAGE_PATH}`).catch(async (e: Error) => {
+      say(`first navigation failed (${e.message.split('\n')[0]}), again`);
+      await page.goto(`${ctx.bmc.url}${PAGE_PATH}`);
+    });
+    say('page loaded');
+    const status = await pageApi.login(page, 'root', ctx.password);
+    if (status !== 201) throw new Error(`the page's login got HTTP ${status}`);
+    await page.setInputFiles('#image', image.path);
+    const t1 = Date.now();
+    const opened = await pageApi.serve(page);
+    if (opened !== 'open') throw new Error(`the page's websocket did not open: ${opened}`);
+    say('websocket open');
+    const usb = await usbDiskMatches(m, ctx, image, t1, new Promise<string>(() => undefined));
+    const socket = ctx.bmc.socketPath(ctx.slot);
+    const unmounted = ctx.bmc.unmounted(ctx.slot);
+    const t2 = Date.now();
+    await pageApi.stop(page);
+    const end = await within("the page's session to end", pageApi.ended(page), STEP_MS);
+    const eject = await ejected(m, ctx, unmounted, t2, socket);
+    const stats = await pageApi.finalStats(page);
+    if (stats.bytesRead < image.bytes) throw new Error(`the page served ${stats.bytesRead} bytes, less than the image's ${image.bytes}`);
+    if (pageErrors.length) throw new Error(`errors in the page: ${pageErrors.join('; ')}`);
+    await context.close();
+    return { usb: usb.name, chromiumLaunchMs: launchMs, mountToUsbMs: usb.mountToUsbMs, usbReadMs: usb.readMs, stopToReadyMs: eject.readyMs, ejectCompletion: eject.completion, unmountError: eject.unmountError, end: end.reason, bytesServed: stats.bytesRead };
+  } finally {
+    await browser.close();
+    await m.close();
+  }
+}

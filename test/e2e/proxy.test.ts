@@ -1,0 +1,80 @@
+// Proxy mode end to end in the e2e VM, against the shipped daemon under
+// systemd: a websocket relay behaving as bmcweb's /nbd/<id> (the fake bmcweb
+// of test/nbd/, tests only) in front of the daemon's proxy socket; on its
+// far side the CLI as shipped (nbd/bin/virtual-media-serve.js) serving a
+// local file, then headless Chromium serving a File through the browser
+// module. The guest's USB host (dummy_hcd) must read the served bytes; --rw
+// writes must land in the local file; Ctrl-C / session.stop() must eject.
+// Relay, CLI and browser run inside the VM: the relay needs the daemon's unix
+// socket, and one boot runs all three (guest/proxy/driver.ts).
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildPatchedMassStorageModule } from '../kernel/build-module.js';
+import { requireCommand } from '../support/require-command.js';
+import { verboseConsole } from './vm/guest-scripts.js';
+import { runInVm, type GuestResult, type RunInVmResult } from './vm/run-in-vm.js';
+import { installShippedDaemon } from './vm/shipped-daemon.js';
+
+describe('e2e: proxy mode in a qemu VM (CLI and browser through a bmcweb-like relay to the shipped daemon)', function () {
+  this.timeout(1_200_000);
+  let run: RunInVmResult;
+  let installDir: string | undefined;
+  after(() => {
+    if (installDir) rmSync(installDir, { recursive: true, force: true });
+  });
+
+  before(async function () {
+    this.timeout(1_200_000);
+    requireCommand('qemu-system-x86_64', 'qemu-system-x86');
+    requireCommand('nbd-client', 'nbd-client');
+    requireCommand('openssl', 'openssl');
+    requireCommand('dbus-daemon', 'dbus');
+    requireCommand('chromium', 'chromium');
+    let ko: string;
+    try {
+      ko = (await buildPatchedMassStorageModule()).ko;
+    } catch (err) {
+      throw new Error(`cannot build the patched usb_f_mass_storage.ko (see test/kernel/README.md): ${err instanceof Error ? err.message : String(err)}`);
+    }
+    installDir = mkdtempSync(join(tmpdir(), 'e2e-proxy-'));
+    const shipped = await installShippedDaemon(installDir);
+    run = await runInVm({
+      installRoot: shipped.root,
+      script: 'exec bash "$E2E_GUEST_DIR/proxy-scenarios.sh"\n',
+      timeoutMs: 1_100_000,
+      memoryMiB: 1536,
+      replaceModules: { usb_f_mass_storage: ko },
+      onLine: verboseConsole('proxy'),
+      // While developing: E2E_PROXY_SCENARIOS='proxy-browser' runs only those (the others then fail as missing).
+      ...(process.env.E2E_PROXY_SCENARIOS ? { env: { E2E_PROXY_SCENARIOS: process.env.E2E_PROXY_SCENARIOS } } : {}),
+    });
+  });
+
+  const passed = (name: string): GuestResult => {
+    const found = run.results.find((r) => r.scenario === name);
+    assert.ok(found, `no result for ${name}; results: ${JSON.stringify(run.results.map((r) => r.scenario))}\nconsole tail:\n${run.console.split('\n').slice(-40).join('\n')}`);
+    assert.equal(found.pass, true, `${name} failed: ${found.reason}`);
+    return found;
+  };
+
+  it('the CLI serves a local image through the relay: the USB disk has its size and sha256; Ctrl-C ejects and deletes the session', function () {
+    const r = passed('proxy-cli-ro');
+    assert.match(String(r.cliTotals), /total: served/);
+  });
+
+  it('--rw: a direct write to the USB disk lands in the local file', function () {
+    passed('proxy-cli-rw');
+  });
+
+  it('headless Chromium serves a File through the browser module: the same USB check; session.stop() ejects', function () {
+    assert.equal(passed('proxy-browser').end, 'local');
+  });
+
+  it('prints the timings', function () {
+    const line = Object.fromEntries(run.results.map((r) => [r.scenario, { ...r, scenario: undefined, pass: undefined, reason: undefined }]));
+    process.stdout.write(`      proxy e2e: ${JSON.stringify(line)}\n`);
+    assert.equal(run.exitCode, 0, `guest exit code ${run.exitCode} (failed scenarios)`);
+  });
+});
