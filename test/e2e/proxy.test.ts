@@ -1,8 +1,9 @@
 // Proxy mode end to end in the e2e VM, against the shipped daemon under
 // systemd: a websocket relay behaving as bmcweb's /nbd/<id> (the fake bmcweb
 // of test/nbd/, tests only) in front of the daemon's proxy socket; on its
-// far side the CLI as shipped (nbd/bin/virtual-media-serve.js) serving a
-// local file, then headless Chromium serving a File through the browser
+// far side the CLI as shipped (the npm package, packed and installed on the
+// host into a fresh project on the share: test/nbd/support/installed-cli.ts)
+// serving a local file, then headless Chromium serving a File through the browser
 // module. The guest's USB host (dummy_hcd) must read the served bytes; --rw
 // writes must land in the local file; Ctrl-C / session.stop() must eject.
 // Relay, CLI and browser run inside the VM: the relay needs the daemon's unix
@@ -12,21 +13,23 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildPatchedMassStorageModule } from '../kernel/build-module.js';
+import { installCliPackage } from '../nbd/support/installed-cli.js';
 import { requireCommand } from '../support/require-command.js';
 import { verboseConsole } from './vm/guest-scripts.js';
 import { runInVm, type GuestResult, type RunInVmResult } from './vm/run-in-vm.js';
 import { installShippedDaemon } from './vm/shipped-daemon.js';
 
 describe('e2e: proxy mode in a qemu VM (CLI and browser through a bmcweb-like relay to the shipped daemon)', function () {
-  this.timeout(1_200_000);
+  this.timeout(1_800_000);
   let run: RunInVmResult;
   let installDir: string | undefined;
+  let share: string | undefined;
   after(() => {
-    if (installDir) rmSync(installDir, { recursive: true, force: true });
+    for (const dir of [installDir, share]) if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   before(async function () {
-    this.timeout(1_200_000);
+    this.timeout(1_800_000);
     requireCommand('qemu-system-x86_64', 'qemu-system-x86');
     requireCommand('nbd-client', 'nbd-client');
     requireCommand('openssl', 'openssl');
@@ -40,10 +43,14 @@ describe('e2e: proxy mode in a qemu VM (CLI and browser through a bmcweb-like re
     }
     installDir = mkdtempSync(join(tmpdir(), 'e2e-proxy-'));
     const shipped = await installShippedDaemon(installDir);
+    // The operator's side: virtual-media-serve installed from its npm package, on the share.
+    share = mkdtempSync(join(tmpdir(), 'e2e-proxy-share-'));
+    await installCliPackage(join(share, 'operator'));
     run = await runInVm({
+      share,
       installRoot: shipped.root,
       script: 'exec bash "$E2E_GUEST_DIR/proxy-scenarios.sh"\n',
-      timeoutMs: 1_100_000,
+      timeoutMs: 1_700_000,
       memoryMiB: 1536,
       replaceModules: { usb_f_mass_storage: ko },
       onLine: verboseConsole('proxy'),

@@ -4,36 +4,15 @@
 // the repository), then run through npx: --help, bad usage, and a real serve
 // of a local file to the fake bmcweb, read back through the relay by nbdcopy.
 import { strict as assert } from 'node:assert';
-import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildServePackage } from '../../scripts/packages/serve-package.js';
 import { makePki, type Pki } from '../daemon/support/tls-server.js';
 import { FakeBmcweb } from '../nbd/support/fake-bmcweb.js';
+import { installCliPackage, runClean as run } from '../nbd/support/installed-cli.js';
 import { mustRun } from '../nbd/support/run.js';
 import { requireCommand } from '../support/require-command.js';
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs a command (argument array, no shell) in `cwd` with a PATH that has no trace of this repository. */
-function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}, onStart?: () => void): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: process.env.HOME ?? '/root', ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-    onStart?.();
-  });
-}
 
 describe('packages: virtual-media-serve installed from its tarball into a fresh project', function () {
   this.timeout(300_000);
@@ -43,12 +22,7 @@ describe('packages: virtual-media-serve installed from its tarball into a fresh 
   before(async function () {
     requireCommand('npm', 'npm');
     dir = mkdtempSync(join(tmpdir(), 'serve-package-'));
-    const tarball = buildServePackage(join(dir, 'packs'));
-    project = join(dir, 'project');
-    await run('mkdir', ['-p', project], dir);
-    writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'operator-tools', version: '1.0.0', private: true }));
-    const install = await run('npm', ['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts', tarball], project);
-    assert.equal(install.code, 0, `npm install --offline ${tarball} failed (its dependencies must be in npm's cache: npm ci in this repository puts them there):\n${install.stderr}`);
+    project = (await installCliPackage(dir)).project;
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -8,7 +8,7 @@
 // The guest's own USB host (dummy_hcd) sees the medium. One result line per
 // scenario in $E2E_SHARE/results.jsonl.
 //   node --import tsx test/e2e/guest/proxy/driver.ts [scenario...]
-import { appendFileSync, mkdirSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as rt from '../../../../codegen/runtime/index.js';
 import { makePki } from '../../../daemon/support/tls-server.js';
@@ -23,6 +23,8 @@ const results = join(share, 'results.jsonl');
 const work = '/tmp/e2e-proxy';
 const SLOT = 'Slot_0';
 const PASSWORD = 'pr0xy e2e';
+/** virtual-media-serve as installed from its npm package by the host (proxy.test.ts, installed-cli.ts). */
+const INSTALLED_CLI = join(share, 'operator', 'project', 'node_modules', 'virtual-media-serve', 'bin', 'virtual-media-serve.js');
 
 const ALL = ['proxy-cli-ro', 'proxy-cli-rw', 'proxy-browser'];
 
@@ -76,6 +78,7 @@ async function main(): Promise<number> {
   let bmc: FakeBmcweb | undefined;
   let ctx: ProxyContext;
   try {
+    if (!existsSync(INSTALLED_CLI)) throw new Error(`${INSTALLED_CLI} is missing: the host installs the package on the share (test/e2e/proxy.test.ts)`);
     connection = await rt.Connection.open({ bus: 'system' });
     await daemon.start(
       { InactivityTimeout: 1800, MountPoints: { [SLOT]: { EndpointId: '/nbd/0', Mode: 0, NBDDevice: '/dev/nbd0', Timeout: 30, BlockSize: 512 } } },
@@ -84,7 +87,7 @@ async function main(): Promise<number> {
     const pki = makePki(work);
     bmc = new FakeBmcweb(pki, work, [{ id: SLOT, endpoint: '/nbd/0' }], { user: 'root', password: PASSWORD }, daemonBackend(connection));
     await bmc.start();
-    ctx = { connection, bmc, pki, work, slot: SLOT, nbd: 'nbd0', password: PASSWORD };
+    ctx = { connection, bmc, pki, work, slot: SLOT, nbd: 'nbd0', password: PASSWORD, cliBin: INSTALLED_CLI };
     appendFileSync(results, `${JSON.stringify({ scenario: 'proxy-setup', pass: true, reason: '', durationMs: Date.now() - t0 })}\n`);
   } catch (e) {
     await daemon.stop().catch(() => undefined);

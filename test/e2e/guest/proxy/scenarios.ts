@@ -1,5 +1,5 @@
 // The proxy-mode scenarios: something on the far side of the fake bmcweb's
-// websocket serves an image (the CLI as shipped, or the browser module in
+// websocket serves an image (the CLI as its npm package installs it, or the browser module in
 // headless Chromium), the shipped daemon attaches it, and the guest's USB
 // host must see it byte for byte; ending the server's side ejects it. A
 // scenario throws to fail; what it returns is recorded with its result.
@@ -27,12 +27,16 @@ export interface ProxyContext {
   slot: string;
   nbd: string;
   password: string;
+  /** The CLI's launcher: the installed npm package's. */
+  cliBin: string;
 }
 
 const ECONNREFUSED = 111;
 
 /** Generous: node, the relay and the daemon all run under TCG on a shared machine. */
 const STEP_MS = 120_000;
+/** A first start of the CLI or Chromium compiles or loads a lot under TCG: minutes on a loaded host. */
+const START_MS = 360_000;
 
 /** Resolves with `p`, or fails naming `what` once `ms` passed or `gone` settled first (the server side died). */
 async function within<T>(what: string, p: Promise<T>, ms: number, gone?: Promise<string>): Promise<T> {
@@ -48,7 +52,7 @@ async function within<T>(what: string, p: Promise<T>, ms: number, gone?: Promise
 
 /** From websocket open to the USB disk read whole: its size and sha256 must be the image's. */
 async function usbDiskMatches(m: Medium, ctx: ProxyContext, image: Image, since: number, gone: Promise<string>): Promise<{ name: string; mountToUsbMs: number; readMs: number }> {
-  await within('Proxy.Mount through the relay', ctx.bmc.mounted(ctx.slot), STEP_MS, gone);
+  await within('Proxy.Mount through the relay', ctx.bmc.mounted(ctx.slot), START_MS, gone);
   await m.expectCompletion('Proxy.Mount', since, STEP_MS);
   const disk = await waitForUsbDevice('sd', STEP_MS);
   const mountToUsbMs = Date.now() - since;
@@ -80,7 +84,7 @@ async function ejected(m: Medium, ctx: ProxyContext, unmounted: Promise<void>, s
 }
 
 function startCli(ctx: ProxyContext, image: Image, extra: string[] = []): { cli: CliProcess; gone: Promise<string> } {
-  const cli = new CliProcess(['--bmc', ctx.bmc.url, '--ca', ctx.pki.caFile, ...extra, image.path], { BMC_PASSWORD: ctx.password });
+  const cli = new CliProcess(['--bmc', ctx.bmc.url, '--ca', ctx.pki.caFile, ...extra, image.path], { BMC_PASSWORD: ctx.password }, ctx.cliBin);
   const gone = cli.exited.then((code) => `the CLI exited (${code}) first: ${cli.stderr.trim().split('\n').slice(-4).join(' | ')}`);
   return { cli, gone };
 }
@@ -155,7 +159,7 @@ export async function browserServesFile(ctx: ProxyContext): Promise<Record<strin
   const image = randomImage(ctx.work, 'installer.img', 6);
   await publishTestPage(ctx.bmc);
   const t0 = Date.now();
-  const browser = await launchChromium(executablePath, STEP_MS);
+  const browser = await launchChromium(executablePath, START_MS);
   const launchMs = Date.now() - t0;
   const m = await Medium.open(ctx.connection, 'Proxy', ctx.slot);
   try {
@@ -163,7 +167,7 @@ export async function browserServesFile(ctx: ProxyContext): Promise<Record<strin
     const page = await context.newPage();
     const pageErrors: string[] = [];
     page.on('pageerror', (e) => pageErrors.push(e.message));
-    page.setDefaultTimeout(STEP_MS);
+    page.setDefaultTimeout(START_MS);
     const say = (what: string) => process.stdout.write(`E2E-PROXY browser: ${what} at ${Date.now() - t0} ms\n`);
     say('launched');
     // Under TCG the first navigation can outlast Chromium's own network timeout while its services start: once more.
