@@ -9,10 +9,11 @@
 // Relay, CLI and browser run inside the VM: the relay needs the daemon's unix
 // socket, and one boot runs all three (guest/proxy/driver.ts).
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildPatchedMassStorageModule } from '../kernel/build-module.js';
+import { bundleBrowserModule } from '../nbd/support/browser-page.js';
 import { installCliPackage } from '../nbd/support/installed-cli.js';
 import { requireCommand } from '../support/require-command.js';
 import { verboseConsole } from './vm/guest-scripts.js';
@@ -46,6 +47,8 @@ describe('e2e: proxy mode in a qemu VM (CLI and browser through a bmcweb-like re
     // The operator's side: virtual-media-serve installed from its npm package, on the share.
     share = mkdtempSync(join(tmpdir(), 'e2e-proxy-share-'));
     await installCliPackage(join(share, 'operator'));
+    // The web UI's side: the browser module bundled here (esbuild), as a web UI would ship it.
+    writeFileSync(join(share, 'nbd-browser.js'), await bundleBrowserModule());
     run = await runInVm({
       share,
       installRoot: shipped.root,

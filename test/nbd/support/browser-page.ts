@@ -32,10 +32,15 @@ const PAGE = `<!doctype html>
   };
 </script>`;
 
-/** Bundles nbd/browser/index.ts (esbuild) and puts it and the page on the fake bmcweb. */
-export async function publishTestPage(bmc: FakeBmcweb): Promise<void> {
+/** nbd/browser/index.ts bundled by esbuild: what a web UI would ship. */
+export async function bundleBrowserModule(): Promise<Buffer> {
   const bundle = await build({ entryPoints: [join(ROOT, 'nbd/browser/index.ts')], bundle: true, format: 'esm', platform: 'browser', target: 'es2022', write: false });
-  bmc.pages.set('/nbd-test/nbd.js', { type: 'text/javascript', body: Buffer.from(bundle.outputFiles[0]!.contents) });
+  return Buffer.from(bundle.outputFiles[0]!.contents);
+}
+
+/** Puts the page and the bundled module (made here unless given) on the fake bmcweb. */
+export async function publishTestPage(bmc: FakeBmcweb, bundle?: Buffer): Promise<void> {
+  bmc.pages.set('/nbd-test/nbd.js', { type: 'text/javascript', body: bundle ?? (await bundleBrowserModule()) });
   bmc.pages.set(PAGE_PATH, { type: 'text/html', body: PAGE });
 }
 

@@ -87,7 +87,7 @@ async function main(): Promise<number> {
     const pki = makePki(work);
     bmc = new FakeBmcweb(pki, work, [{ id: SLOT, endpoint: '/nbd/0' }], { user: 'root', password: PASSWORD }, daemonBackend(connection));
     await bmc.start();
-    ctx = { connection, bmc, pki, work, slot: SLOT, nbd: 'nbd0', password: PASSWORD, cliBin: INSTALLED_CLI };
+    ctx = { connection, bmc, pki, work, slot: SLOT, nbd: 'nbd0', password: PASSWORD, cliBin: INSTALLED_CLI, browserBundle: join(share, 'nbd-browser.js') };
     appendFileSync(results, `${JSON.stringify({ scenario: 'proxy-setup', pass: true, reason: '', durationMs: Date.now() - t0 })}\n`);
   } catch (e) {
     await daemon.stop().catch(() => undefined);

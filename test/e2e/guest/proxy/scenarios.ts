@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type * as rt from '../../../../codegen/runtime/index.js';
 import type { Pki } from '../../../daemon/support/tls-server.js';
+import type { Browser } from 'playwright-core';
 import { launchChromium, PAGE_PATH, pageApi, publishTestPage } from '../../../nbd/support/browser-page.js';
 import { CliProcess } from '../../../nbd/support/cli-process.js';
 import type { FakeBmcweb } from '../../../nbd/support/fake-bmcweb.js';
@@ -29,6 +30,8 @@ export interface ProxyContext {
   password: string;
   /** The CLI's launcher: the installed npm package's. */
   cliBin: string;
+  /** The browser module bundled on the host. */
+  browserBundle: string;
 }
 
 const ECONNREFUSED = 111;
@@ -153,50 +156,59 @@ export async function cliReadWrite(ctx: ProxyContext): Promise<Record<string, un
   }
 }
 
+/** Budget of the whole browser scenario: it fails by itself before the VM's own limit. */
+const BROWSER_BUDGET_MS = 720_000;
+
 /** Headless Chromium serves a File through the browser module: the same USB check; session.stop() ejects. */
 export async function browserServesFile(ctx: ProxyContext): Promise<Record<string, unknown>> {
   const executablePath = requireCommand('chromium', 'chromium');
   const image = randomImage(ctx.work, 'installer.img', 6);
-  await publishTestPage(ctx.bmc);
+  await publishTestPage(ctx.bmc, readFileSync(ctx.browserBundle));
   const t0 = Date.now();
-  const browser = await launchChromium(executablePath, START_MS);
-  const launchMs = Date.now() - t0;
+  const say = (what: string) => process.stdout.write(`E2E-PROXY browser: ${what} at ${Date.now() - t0} ms\n`);
+  const launching = launchChromium(executablePath, START_MS);
+  let browser: Browser | undefined;
   const m = await Medium.open(ctx.connection, 'Proxy', ctx.slot);
   try {
-    const context = await browser.newContext({ ignoreHTTPSErrors: true });
-    const page = await context.newPage();
-    const pageErrors: string[] = [];
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    page.setDefaultTimeout(START_MS);
-    const say = (what: string) => process.stdout.write(`E2E-PROXY browser: ${what} at ${Date.now() - t0} ms\n`);
-    say('launched');
-    // Under TCG the first navigation can outlast Chromium's own network timeout while its services start: once more.
-    await page.goto(`${ctx.bmc.url}${PAGE_PATH}`).catch(async (e: Error) => {
-      say(`first navigation failed (${e.message.split('\n')[0]}), again`);
-      await page.goto(`${ctx.bmc.url}${PAGE_PATH}`);
-    });
-    say('page loaded');
-    const status = await pageApi.login(page, 'root', ctx.password);
-    if (status !== 201) throw new Error(`the page's login got HTTP ${status}`);
-    await page.setInputFiles('#image', image.path);
-    const t1 = Date.now();
-    const opened = await pageApi.serve(page);
-    if (opened !== 'open') throw new Error(`the page's websocket did not open: ${opened}`);
-    say('websocket open');
-    const usb = await usbDiskMatches(m, ctx, image, t1, new Promise<string>(() => undefined));
-    const socket = ctx.bmc.socketPath(ctx.slot);
-    const unmounted = ctx.bmc.unmounted(ctx.slot);
-    const t2 = Date.now();
-    await pageApi.stop(page);
-    const end = await within("the page's session to end", pageApi.ended(page), STEP_MS);
-    const eject = await ejected(m, ctx, unmounted, t2, socket);
-    const stats = await pageApi.finalStats(page);
-    if (stats.bytesRead < image.bytes) throw new Error(`the page served ${stats.bytesRead} bytes, less than the image's ${image.bytes}`);
-    if (pageErrors.length) throw new Error(`errors in the page: ${pageErrors.join('; ')}`);
-    await context.close();
-    return { usb: usb.name, chromiumLaunchMs: launchMs, mountToUsbMs: usb.mountToUsbMs, usbReadMs: usb.readMs, stopToReadyMs: eject.readyMs, ejectCompletion: eject.completion, unmountError: eject.unmountError, end: end.reason, bytesServed: stats.bytesRead };
+    return await within('the browser scenario', (async () => {
+      browser = await launching;
+      const launchMs = Date.now() - t0;
+      say('launched');
+      const context = await browser.newContext({ ignoreHTTPSErrors: true });
+      const page = await context.newPage();
+      const pageErrors: string[] = [];
+      page.on('pageerror', (e) => pageErrors.push(e.message));
+      page.setDefaultTimeout(START_MS);
+      // Under TCG the first navigation can outlast Chromium's own network timeout while its services start: once more.
+      await page.goto(`${ctx.bmc.url}${PAGE_PATH}`).catch(async (e: Error) => {
+        say(`first navigation failed (${e.message.split('\n')[0]}), again`);
+        await page.goto(`${ctx.bmc.url}${PAGE_PATH}`);
+      });
+      say('page loaded');
+      const status = await pageApi.login(page, 'root', ctx.password);
+      if (status !== 201) throw new Error(`the page's login got HTTP ${status}`);
+      await page.setInputFiles('#image', image.path);
+      const t1 = Date.now();
+      const opened = await pageApi.serve(page);
+      if (opened !== 'open') throw new Error(`the page's websocket did not open: ${opened}`);
+      say('websocket open');
+      const usb = await usbDiskMatches(m, ctx, image, t1, new Promise<string>(() => undefined));
+      const socket = ctx.bmc.socketPath(ctx.slot);
+      const unmounted = ctx.bmc.unmounted(ctx.slot);
+      const t2 = Date.now();
+      await pageApi.stop(page);
+      const end = await within("the page's session to end", pageApi.ended(page), STEP_MS);
+      const eject = await ejected(m, ctx, unmounted, t2, socket);
+      const stats = await pageApi.finalStats(page);
+      if (stats.bytesRead < image.bytes) throw new Error(`the page served ${stats.bytesRead} bytes, less than the image's ${image.bytes}`);
+      if (pageErrors.length) throw new Error(`errors in the page: ${pageErrors.join('; ')}`);
+      await context.close();
+      return { usb: usb.name, chromiumLaunchMs: launchMs, mountToUsbMs: usb.mountToUsbMs, usbReadMs: usb.readMs, stopToReadyMs: eject.readyMs, ejectCompletion: eject.completion, unmountError: eject.unmountError, end: end.reason, bytesServed: stats.bytesRead };
+    })(), BROWSER_BUDGET_MS);
   } finally {
-    await browser.close();
+    // A launch still under way is closed once it is done.
+    void launching.then((b) => b.close(), () => undefined);
+    await browser?.close().catch(() => undefined);
     await m.close();
   }
 }
