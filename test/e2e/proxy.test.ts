@@ -36,7 +36,6 @@ describe('e2e: proxy mode in a qemu VM (the CLI through a bmcweb-like relay to t
     requireCommand('nbd-client', 'nbd-client');
     requireCommand('openssl', 'openssl');
     requireCommand('dbus-daemon', 'dbus');
-    requireCommand('chromium', 'chromium');
     let ko: string;
     try {
       ko = (await buildPatchedMassStorageModule()).ko;
