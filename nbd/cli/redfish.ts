@@ -82,7 +82,26 @@ export class RedfishClient {
     return slots;
   }
 
-  private call(method: string, path: string, body?: unknown, token = this.session?.token): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: unknown }> {
+  /**
+   * One request. A GET or DELETE sent on a kept-alive connection that the
+   * BMC closed at that moment (its idle timeout) fails with a reset before
+   * any reply: it is sent once more on a new connection. Other requests and
+   * other failures are not repeated.
+   */
+  private async call(method: string, path: string, body?: unknown, token = this.session?.token): Promise<Reply> {
+    try {
+      return await this.callOnce(method, path, body, token);
+    } catch (e) {
+      if (!(e instanceof StaleConnection) || (method !== 'GET' && method !== 'DELETE')) throw e instanceof StaleConnection ? e.error : e;
+      try {
+        return await this.callOnce(method, path, body, token);
+      } catch (again) {
+        throw again instanceof StaleConnection ? again.error : again;
+      }
+    }
+  }
+
+  private callOnce(method: string, path: string, body: unknown, token: string | undefined): Promise<Reply> {
     const url = new URL(path, this.base);
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     return new Promise((resolve, reject) => {
@@ -126,9 +145,26 @@ export class RedfishClient {
         },
       );
       req.on('timeout', () => req.destroy(new RedfishError(`${method} ${url.pathname}: no reply in ${this.timeoutMs / 1000} s`)));
-      req.on('error', (e) => reject(e instanceof RedfishError ? e : new RedfishError(`${method} ${url.href}: ${e.message}`)));
+      req.on('error', (e) => {
+        const error = e instanceof RedfishError ? e : new RedfishError(`${method} ${url.href}: ${e.message}`);
+        const reset = (e as NodeJS.ErrnoException).code === 'ECONNRESET';
+        reject(req.reusedSocket && reset ? new StaleConnection(error) : error);
+      });
       req.end(payload);
     });
+  }
+}
+
+interface Reply {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: unknown;
+}
+
+/** A reset on a reused kept-alive connection before any reply. */
+class StaleConnection extends Error {
+  constructor(readonly error: RedfishError) {
+    super(error.message);
   }
 }
 
