@@ -198,6 +198,10 @@ class Bmcweb:
             pass
         if not unmount:
             return {}
+        return self.ws_unmount(id)
+
+    def ws_unmount(self, id):
+        """The last step of a websocket's close: Proxy.Unmount(), whose error bmcweb only logs."""
         try:
             return {"unmounted": bool(self.call(f"{ROOT}/Proxy/{id}", f"{VM}.Proxy", "Unmount")[0])}
         except dbus.DBusException as e:

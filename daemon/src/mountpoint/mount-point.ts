@@ -2,7 +2,7 @@
 // their pre-checks) and do the work in the background; the outcome is
 // reported through view.completion(errno). A watchdog (Timeout + 5 s) ends an
 // operation that hangs; a supervised child that dies tears the medium down.
-import type { MountPointConfig } from '../config/types.js';
+import { Mode, type MountPointConfig } from '../config/types.js';
 import { Errno, OperationError, errnoOf } from '../util/errno.js';
 import { activate } from './activation.js';
 import type { MountPointEnvironment } from './environment.js';
@@ -25,6 +25,11 @@ export class MountPoint {
   /** The running operation, so shutdown can wait for it. */
   #operation: Promise<void> = Promise.resolve();
   #abort: AbortController | undefined;
+  /**
+   * The proxy peer ended the medium (bmcweb closed the socket when its
+   * websocket closed) and bmcweb's Unmount, which follows, is still due.
+   */
+  #peerEnded = false;
 
   constructor(
     readonly config: MountPointConfig,
@@ -40,6 +45,7 @@ export class MountPoint {
   reserve(): void {
     checkMountAllowed(this.#state);
     this.#state = 'activating';
+    this.#peerEnded = false;
   }
 
   /** Gives a reservation back (the Mount's arguments were bad). */
@@ -60,6 +66,13 @@ export class MountPoint {
 
   /** Starts ejecting. Throws StateError when there is nothing to eject or an operation runs. */
   unmount(): boolean {
+    // bmcweb closes the proxy socket first and calls Unmount after: the eject
+    // it asks for is the one already running (or done), not an error.
+    if (this.#peerEnded && (this.#state === 'deactivating' || this.#state === 'ready')) {
+      this.#peerEnded = false;
+      this.env.log.info(`${this.config.id}: Unmount after the proxy peer closed: already ${this.#state === 'ready' ? 'ejected' : 'ejecting'}`);
+      return true;
+    }
     checkUnmountAllowed(this.#state);
     this.#beginEject(Errno.OK, 'eject requested');
     return true;
@@ -151,12 +164,28 @@ export class MountPoint {
     setTimeout(() => {
       const telling = session.deaths.find((d) => d.name === 'nbdkit') ?? session.deaths[0]!;
       this.view.setExitCode(exitCodeProperty(telling.exit));
+      if (this.#state === 'active' && this.#session === session && !session.stopping && this.#isPeerClose(telling)) {
+        this.env.log.info(`${this.config.id}: the proxy peer closed the connection (nbd-client ended with status 0)`);
+        this.#peerEnded = true;
+        this.#beginEject(Errno.OK, 'the proxy peer closed the connection');
+        return;
+      }
       const why = `${telling.name} exited unexpectedly (${telling.exit.signal ?? `status ${telling.exit.code}`})`;
       this.env.log.error(`${this.config.id}: ${why}`);
       if (this.#session !== session || session.stopping) return;
       if (this.#state === 'activating') abort.abort(new OperationError(Errno.ECONNREFUSED, why));
       else if (this.#state === 'active') this.#beginEject(Errno.ECONNREFUSED, why);
     }, CHILD_DEATH_GRACE_MS);
+  }
+
+  /**
+   * In proxy mode the medium ends when bmcweb's websocket closes: bmcweb
+   * closes our socket's peer, and nbd-client, losing its server, returns
+   * from the kernel and exits 0 (as it does after `nbd-client -d`). That is
+   * the normal end of a proxy medium, not a failure.
+   */
+  #isPeerClose(death: { name: string; exit: Exit }): boolean {
+    return this.config.mode === Mode.Proxy && death.name === 'nbd-client' && death.exit.code === 0 && !death.exit.signal;
   }
 
   #startInactivity(): void {
