@@ -57,13 +57,14 @@ const NODE_BUDGET = 200_000;
 
 /**
  * Offsets -> 1-based line and column. Our own rather than the yaml package's
- * LineCounter, which misses line breaks in some malformed inputs.
+ * LineCounter, which misses line breaks in some malformed inputs. Line breaks
+ * are YAML's (and editors'): LF, CR LF, and a CR alone.
  */
 export class LineIndex {
   private readonly starts: number[] = [0];
 
   constructor(text: string) {
-    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) this.starts.push(i + 1);
+    for (const m of text.matchAll(/\r\n?|\n/g)) this.starts.push(m.index + m[0].length);
   }
 
   position(offset: number): { line: number; column: number } {

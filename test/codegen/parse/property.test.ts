@@ -152,6 +152,10 @@ describe('codegen parse: never throws, always points somewhere real', function (
     }
   });
 
+  it('a bare CR is a line break, as in YAML and editors (a case fast-check found)', function () {
+    loadWith({ ...FILES, 'a/b/C.errors.yaml': '- name\r:\n- name\r:\n: Busy\n  description: Busy.\n  description: Busy.\n' });
+  });
+
   it('random mutations of a valid interface', function () {
     fc.assert(
       fc.property(fc.array(mutation, { minLength: 1, maxLength: 8 }), (edits) => {
