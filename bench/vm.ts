@@ -19,7 +19,7 @@ import { pathToFileURL } from 'node:url';
 import { installShippedDaemon } from '../test/e2e/vm/shipped-daemon.js';
 import { buildPatchedMassStorageModule } from '../test/kernel/build-module.js';
 import { verboseConsole } from '../test/e2e/vm/guest-scripts.js';
-import { runInVm, type GuestResult } from '../test/e2e/vm/run-in-vm.js';
+import { runInVm, type GuestResult, type RunInVmResult } from '../test/e2e/vm/run-in-vm.js';
 import type { Row } from './row.js';
 
 /** bench/row.ts's Row plus a free-text note (what the number means, the winning variant). */
@@ -320,22 +320,7 @@ export function wanResults(results: GuestResult[]): BenchResult[] {
 
 export async function run(): Promise<BenchResult[]> {
   if (process.env.BENCH_VM_PARTS === 'wan') return runWanOnly();
-  const module = await buildPatchedMassStorageModule();
-  const installDir = mkdtempSync(join(tmpdir(), 'bench-vm-shipped-'));
-  const onLine = verboseConsole('bench');
-  const vm = await installShippedDaemon(installDir)
-    .then((shipped) =>
-      runInVm({
-        installRoot: shipped.root,
-        script: SCRIPT,
-        timeoutMs: 900_000,
-        memoryMiB: 1536,
-        replaceModules: { usb_f_mass_storage: module.ko },
-        env: benchEnv(),
-        ...(onLine ? { onLine } : {}),
-      }),
-    )
-    .finally(() => rmSync(installDir, { recursive: true, force: true }));
+  const vm = await bootShippedDaemon(SCRIPT, 900_000);
   const results = [...benchResults(vm.results), ...wanResults(vm.results)];
   if (!vm.results.some((r) => r.scenario === 'daemon-mount-latency')) throw new Error('VM bench: no daemon-mount-latency result (did the driver start?)');
   results.unshift({ name: 'vm.boot_to_script', value: vm.timings.bootToScriptMs ?? NaN, unit: 'ms', note: `accel ${vm.accel}, kernel ${vm.kernelVersion}` });
@@ -354,16 +339,17 @@ function benchEnv(): Record<string, string> {
   return { E2E_BENCH_NBD_TIMEOUT: '300', ...env };
 }
 
-async function runWanOnly(): Promise<BenchResult[]> {
+/** One boot of the shipped daemon (release tarball, layer unit) with the patched module, running `script`. */
+async function bootShippedDaemon(script: string, timeoutMs: number): Promise<RunInVmResult> {
   const module = await buildPatchedMassStorageModule();
   const installDir = mkdtempSync(join(tmpdir(), 'bench-vm-shipped-'));
   const onLine = verboseConsole('bench');
-  const vm = await installShippedDaemon(installDir)
+  return installShippedDaemon(installDir)
     .then((shipped) =>
       runInVm({
         installRoot: shipped.root,
-        script: WAN_ONLY_SCRIPT,
-        timeoutMs: 1_500_000,
+        script,
+        timeoutMs,
         memoryMiB: 1536,
         replaceModules: { usb_f_mass_storage: module.ko },
         env: benchEnv(),
@@ -371,6 +357,10 @@ async function runWanOnly(): Promise<BenchResult[]> {
       }),
     )
     .finally(() => rmSync(installDir, { recursive: true, force: true }));
+}
+
+async function runWanOnly(): Promise<BenchResult[]> {
+  const vm = await bootShippedDaemon(WAN_ONLY_SCRIPT, 1_500_000);
   for (const r of vm.results) process.stderr.write(`vm result: ${JSON.stringify(r)}\n`);
   return [...wanResults(vm.results), { name: 'vm.total', value: vm.timings.totalMs, unit: 'ms', note: `WAN rows only, accel ${vm.accel}` }];
 }
