@@ -13,8 +13,8 @@ import { Medium } from './media-client.js';
 import type { Context, Measures } from './scenarios.js';
 
 const SAMBA = '/run/samba-e2e';
-const SMB_USER = 'vmuser';
-const SMB_PASSWORD = 'smb-e2e Passw0rd';
+export const SMB_USER = 'vmuser';
+export const SMB_PASSWORD = 'smb-e2e Passw0rd';
 
 export function smbConf(shareDir: string): string {
   const dir = (d: string) => join(SAMBA, d);

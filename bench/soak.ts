@@ -1,0 +1,65 @@
+// `npm run soak`: the long soak of the shipped daemon in the e2e VM: 300
+// insert -> read (sha256) -> eject cycles rotating through four mount points
+// (HTTPS disk, HTTPS CD-ROM, SMB, proxy) on four UDCs, with the leak ledger
+// taken before and after (test/e2e/guest/daemon/reliability/soak.ts). CI
+// runs the same scenario with 8 cycles (test/e2e/reliability.test.ts).
+// Prints the ledger; exits 1 when the soak or the ledger fails.
+//   SOAK_CYCLES=300 SOAK_RSS_ALLOWANCE_KIB=8192 npx tsx bench/soak.ts
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { verboseConsole } from '../test/e2e/vm/guest-scripts.js';
+import { runInVm } from '../test/e2e/vm/run-in-vm.js';
+import { installShippedDaemon } from '../test/e2e/vm/shipped-daemon.js';
+import { buildPatchedMassStorageModule } from '../test/kernel/build-module.js';
+
+const cycles = Number(process.env.SOAK_CYCLES ?? 300);
+const rssAllowanceKiB = Number(process.env.SOAK_RSS_ALLOWANCE_KIB ?? 8192);
+
+async function main(): Promise<number> {
+  if (!Number.isInteger(cycles) || cycles < 1) throw new Error(`SOAK_CYCLES must be a positive integer, not ${process.env.SOAK_CYCLES}`);
+  const ko = (await buildPatchedMassStorageModule()).ko;
+  const installDir = mkdtempSync(join(tmpdir(), 'soak-shipped-'));
+  try {
+    const shipped = await installShippedDaemon(installDir);
+    process.stdout.write(`soak: ${cycles} cycles in the VM (progress every 25 cycles)\n`);
+    const progress = verboseConsole('soak');
+    const run = await runInVm({
+      installRoot: shipped.root,
+      script: 'exec bash "$E2E_GUEST_DIR/reliability-scenarios.sh"\n',
+      // About 5 s a cycle under TCG on a quiet machine; generous for a loaded one.
+      timeoutMs: Math.max(1_200_000, cycles * 30_000),
+      memoryMiB: 1536,
+      replaceModules: { usb_f_mass_storage: ko },
+      onLine: (line) => {
+        if (progress) progress(line);
+        else if (line.startsWith('E2E-SOAK') || line.startsWith('E2E-RELIABILITY')) process.stdout.write(`  ${line}\n`);
+      },
+      env: { E2E_RELIABILITY_SCENARIOS: 'reliability-soak', E2E_SOAK_CYCLES: String(cycles), E2E_SOAK_RSS_ALLOWANCE_KIB: String(rssAllowanceKiB) },
+    });
+    const r = run.results.find((x) => x.scenario === 'reliability-soak');
+    if (!r) throw new Error(`no soak result; console tail:\n${run.console.split('\n').slice(-30).join('\n')}`);
+    if (r.pass !== true) {
+      process.stdout.write(`soak FAILED: ${r.reason}\n`);
+      return 1;
+    }
+    const { start, end } = r.ledger as { start: Record<string, unknown>; end: Record<string, unknown> };
+    const rows = Object.keys(start).map((k) => [k, JSON.stringify(start[k]), JSON.stringify(end[k])]);
+    const width = (i: number) => Math.max(...rows.map((row) => row[i]!.length), 12);
+    process.stdout.write(`\nleak ledger after ${String(r.cycles)} cycles (${Math.round(Number(r.soakMs) / 1000)} s, median cycle ${String(r.cycleMsMedian)} ms, slowest ${String(r.cycleMsMax)} ms):\n`);
+    process.stdout.write(`  ${'entry'.padEnd(width(0))}  ${'start'.padEnd(width(1))}  end\n`);
+    for (const [k, a, b] of rows) process.stdout.write(`  ${k!.padEnd(width(0))}  ${a!.padEnd(width(1))}  ${b}${k === 'daemonPid' || a === b ? '' : k === 'daemonRssKiB' ? `  (allowance +${rssAllowanceKiB})` : '  CHANGED'}\n`);
+    process.stdout.write(`  daemon RSS every 25 cycles (KiB): ${JSON.stringify(r.rssSamplesKiB)}\n`);
+    return 0;
+  } finally {
+    rmSync(installDir, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    process.stderr.write(`soak: ${(e as Error).stack ?? String(e)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,96 @@
+// The leak ledger: everything a mount point's insert -> read -> eject cycle
+// acquires, counted from outside the daemon. Taken before and after a soak,
+// every entry must be back where it started; RSS (V8's heap grows and
+// shrinks with its collector) only within an allowance.
+import { readdirSync, readFileSync, statfsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { gadgets, processes, usbBlockDevices } from '../kernel-view.js';
+import { mainPid, unitPids } from './unit.js';
+
+/** The daemon's RuntimeDirectory (legacy sockets, pid files, CIFS mount points). */
+const RUN_DIR = '/run/virtual-media';
+
+export interface Ledger {
+  daemonPid: number;
+  daemonFds: number;
+  daemonRssKiB: number;
+  /** Processes in the unit's cgroup: the daemon and its children. */
+  unitProcesses: number;
+  nbdkitProcesses: number;
+  nbdClientProcesses: number;
+  configfsGadgets: string[];
+  /** /sys/block/nbdN/pid exists while nbdN is attached. */
+  nbdAttached: string[];
+  usbBlockDevices: string[];
+  /** CIFS mounts in the daemon's mount namespace (the unit's sandbox has its own). */
+  cifsMounts: number;
+  runFiles: string[];
+  /** Files in the daemon's private /tmp and /var/tmp (nbdkit's cache filter keeps its cache in TMPDIR). */
+  tmpFiles: string[];
+  /** Space used in the daemon's private /var/tmp: also counts cache files deleted but still held open. */
+  varTmpUsedKiB: number;
+}
+
+function listTree(dir: string, prefix = ''): string[] {
+  let entries: string[];
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const out: string[] = [];
+  for (const e of entries.sort()) {
+    const path = join(dir, e);
+    out.push(prefix + e);
+    try {
+      if (statSync(path).isDirectory()) out.push(...listTree(path, `${prefix}${e}/`));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+export async function takeLedger(): Promise<Ledger> {
+  const pid = await mainPid();
+  const root = `/proc/${pid}/root`;
+  const fs = statfsSync(`${root}/var/tmp`);
+  return {
+    daemonPid: pid,
+    daemonFds: readdirSync(`/proc/${pid}/fd`).length,
+    daemonRssKiB: Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN),
+    unitProcesses: (await unitPids()).length,
+    nbdkitProcesses: processes('nbdkit').filter((p) => p.argv.some((a) => a.startsWith('/run/virtual-media/'))).length,
+    nbdClientProcesses: processes('nbd-client').length,
+    configfsGadgets: gadgets(),
+    nbdAttached: readdirSync('/sys/block').filter((b) => b.startsWith('nbd')).filter((b) => {
+      try {
+        statSync(`/sys/block/${b}/pid`);
+        return true;
+      } catch {
+        return false;
+      }
+    }),
+    usbBlockDevices: usbBlockDevices().map((d) => d.name),
+    cifsMounts: readFileSync(`/proc/${pid}/mountinfo`, 'utf8').split('\n').filter((l) => / - cifs /.test(l)).length,
+    runFiles: listTree(RUN_DIR),
+    tmpFiles: [...listTree(`${root}/tmp`).map((f) => `/tmp/${f}`), ...listTree(`${root}/var/tmp`).map((f) => `/var/tmp/${f}`)],
+    varTmpUsedKiB: Math.round(((fs.blocks - fs.bfree) * fs.bsize) / 1024),
+  };
+}
+
+/**
+ * The entries that differ between two ledgers (the daemon's pid must be the
+ * same one: a restart would hide every leak); RSS may grow by `rssAllowanceKiB`.
+ */
+export function ledgerDifferences(start: Ledger, end: Ledger, rssAllowanceKiB: number): string[] {
+  const out: string[] = [];
+  for (const key of Object.keys(start) as (keyof Ledger)[]) {
+    if (key === 'daemonRssKiB') continue;
+    const a = JSON.stringify(start[key]);
+    const b = JSON.stringify(end[key]);
+    if (a !== b) out.push(`${key}: ${a} -> ${b}`);
+  }
+  if (end.daemonRssKiB - start.daemonRssKiB > rssAllowanceKiB) out.push(`daemonRssKiB: ${start.daemonRssKiB} -> ${end.daemonRssKiB} (more than +${rssAllowanceKiB} KiB)`);
+  return out;
+}

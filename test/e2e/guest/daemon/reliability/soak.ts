@@ -1,0 +1,79 @@
+// Soak: insert -> read (sha256 of the whole USB device) -> eject, over and
+// over, rotating through the four mount points and kinds of media, with the
+// leak ledger taken before and after. One warm-up round of each kind comes
+// first: the first insertion loads child_process, makes the CIFS directory
+// and compiles the code paths, which is not a leak.
+import { readFileSync } from 'node:fs';
+import { sleep, waitFor } from '../kernel-view.js';
+import type { Measures } from '../scenarios.js';
+import { sha256Prefix } from './host-side.js';
+import { takeLedger, ledgerDifferences, type Ledger } from './ledger.js';
+import { eject, insert, proxyServer, type Kind } from './media.js';
+import type { World } from './world.js';
+
+const ORDER: Kind[] = ['disk', 'cd', 'smb', 'proxy'];
+
+export interface SoakOptions {
+  cycles: number;
+  /** How much the daemon's RSS may grow over the soak (see the README's reliability section). */
+  rssAllowanceKiB: number;
+}
+
+export async function soak(w: World, o: SoakOptions): Promise<Measures> {
+  const bmcweb = await proxyServer(`/run/virtual-media-proxy/${w.slots.proxy.nbd}.sock`, w.small);
+  const imageOf = (kind: Kind) => (kind === 'cd' ? w.iso : kind === 'smb' ? w.share.small : w.small);
+  const cycle = async (n: number): Promise<number> => {
+    const kind = ORDER[n % ORDER.length]!;
+    const t = Date.now();
+    const i = await insert(w, kind, imageOf(kind));
+    try {
+      const got = await sha256Prefix(`/dev/${i.device.name}`, i.image.bytes);
+      if (got !== i.image.sha256) throw new Error(`cycle ${n} (${kind} on ${i.slot.id}): sha256 ${got} != ${i.image.sha256}`);
+    } catch (e) {
+      await eject(i).catch(() => undefined);
+      throw e;
+    }
+    await eject(i);
+    return Date.now() - t;
+  };
+  try {
+    for (let n = 0; n < ORDER.length; n++) await cycle(n);
+    await sleep(2000);
+    const start = await takeLedger();
+    const rss: number[] = [];
+    const ms: number[] = [];
+    const t0 = Date.now();
+    for (let n = 0; n < o.cycles; n++) {
+      ms.push(await cycle(n));
+      if ((n + 1) % 25 === 0 || n + 1 === o.cycles) {
+        rss.push(Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${start.daemonPid}/status`, 'utf8'))?.[1]));
+        process.stdout.write(`E2E-SOAK ${n + 1}/${o.cycles} cycles, ${Math.round((Date.now() - t0) / 1000)} s, daemon RSS ${rss.at(-1)} KiB\n`);
+      }
+    }
+    const soakMs = Date.now() - t0;
+    // Children are reaped and sockets closed asynchronously: give the ledger a moment to settle.
+    let end: Ledger = await takeLedger();
+    let differences: string[] = [];
+    await waitFor('the leak ledger to be back at its start values', 15_000, async () => {
+      end = await takeLedger();
+      differences = ledgerDifferences(start, end, o.rssAllowanceKiB);
+      return differences.length === 0;
+    }, 1000).catch(() => undefined);
+    const ledger = { start, end };
+    if (differences.length) throw new Error(`leak ledger after ${o.cycles} cycles: ${differences.join('; ')}; ledger ${JSON.stringify(ledger)}`);
+    const sorted = [...ms].sort((a, b) => a - b);
+    return {
+      cycles: o.cycles,
+      soakMs,
+      cycleMsMedian: sorted[Math.floor((sorted.length - 1) / 2)],
+      cycleMsMax: sorted.at(-1),
+      rssStartKiB: start.daemonRssKiB,
+      rssEndKiB: end.daemonRssKiB,
+      rssSamplesKiB: rss,
+      rssAllowanceKiB: o.rssAllowanceKiB,
+      ledger,
+    };
+  } finally {
+    await bmcweb.stop();
+  }
+}
