@@ -3,7 +3,6 @@
 // leak ledger taken before and after. One warm-up round of each kind comes
 // first: the first insertion loads child_process, makes the CIFS directory
 // and compiles the code paths, which is not a leak.
-import { readFileSync } from 'node:fs';
 import { sleep, waitFor } from '../kernel-view.js';
 import type { Measures } from '../scenarios.js';
 import { sha256Prefix } from './host-side.js';
@@ -46,8 +45,11 @@ export async function soak(w: World, o: SoakOptions): Promise<Measures> {
     for (let n = 0; n < o.cycles; n++) {
       ms.push(await cycle(n));
       if ((n + 1) % 25 === 0 || n + 1 === o.cycles) {
-        rss.push(Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${start.daemonPid}/status`, 'utf8'))?.[1]));
-        process.stdout.write(`E2E-SOAK ${n + 1}/${o.cycles} cycles, ${Math.round((Date.now() - t0) / 1000)} s, daemon RSS ${rss.at(-1)} KiB\n`);
+        // The ledger so far (between cycles: nothing is inserted), for the long soak's progress lines.
+        const now = await takeLedger();
+        rss.push(now.daemonRssKiB);
+        const changed = ledgerDifferences(start, now, Infinity);
+        process.stdout.write(`E2E-SOAK ${n + 1}/${o.cycles} cycles, ${Math.round((Date.now() - t0) / 1000)} s, daemon RSS ${now.daemonRssKiB} KiB, fds ${now.daemonFds}, ledger ${changed.length ? `changed: ${changed.join('; ')}` : 'unchanged'}\n`);
       }
     }
     const soakMs = Date.now() - t0;
