@@ -11,7 +11,7 @@ import * as rt from '../../../../../codegen/runtime/index.js';
 import { startStaticServer } from '../../https-static-server.js';
 import { DAEMON_VISIBLE_DIR, SystemdDaemon, isoImage, makeCa, randomImage } from '../fixtures.js';
 import { ensureReady, type Measures } from '../scenarios.js';
-import { run } from '../kernel-view.js';
+import { run, sleep } from '../kernel-view.js';
 import { SMB_PASSWORD, SMB_USER, startSamba } from '../smb.js';
 import { concurrency } from './concurrency.js';
 import { childKill, daemonCrash } from './crashes.js';
@@ -50,8 +50,18 @@ async function warmUpCifs(dir: string): Promise<void> {
   mkdirSync(target, { recursive: true });
   writeFileSync(credentials, `username=${SMB_USER}\npassword=${SMB_PASSWORD}\n`, { mode: 0o600 });
   try {
-    await run('mount', ['-t', 'cifs', '//127.0.0.1/images', target, '-o', `ro,seal,vers=3.1.1,credentials=${credentials}`], { timeout: 300_000 });
-    await run('umount', [target]);
+    // smbd forks a child per connection, slowly on a loaded host: the kernel may give up on one.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await run('mount', ['-t', 'cifs', '//127.0.0.1/images', target, '-o', `ro,seal,vers=3.1.1,credentials=${credentials}`], { timeout: 300_000 });
+        await run('umount', [target]);
+        return;
+      } catch (e) {
+        process.stdout.write(`E2E-WARN: CIFS warm-up mount ${attempt} failed: ${(e as Error).message.split('\n')[0]}\n`);
+        if (attempt === 3) return; // only a warm-up: the SMB scenarios then say what fails
+        await sleep(2000);
+      }
+    }
   } finally {
     rmSync(credentials, { force: true });
   }
