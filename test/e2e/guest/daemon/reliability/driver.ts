@@ -128,7 +128,8 @@ async function main(): Promise<number> {
       record({ scenario: name, pass: true, reason: '', durationMs: Date.now() - t, ...measures });
     } catch (e) {
       failed++;
-      record({ scenario: name, pass: false, reason: `${(e as Error).message}; daemon log: ${await daemon.tail(8)}`, durationMs: Date.now() - t });
+      const http = Object.entries(w.servers).map(([k, v]) => `${k} ${JSON.stringify(Object.fromEntries(v.statuses))}`).join(', ');
+      record({ scenario: name, pass: false, reason: `${(e as Error).message}; HTTP statuses so far: ${http}; daemon log: ${await daemon.tail(8)}`, durationMs: Date.now() - t });
       await lo.clear();
       for (const [kind, slot] of [['Proxy', SLOTS.proxy], ['Legacy', SLOTS.cd], ['Legacy', SLOTS.disk], ['Legacy', SLOTS.smb]] as const) {
         const did = await ensureReady(w.connection, kind, slot.id).catch((err: Error) => `cleanup failed: ${err.message}`);

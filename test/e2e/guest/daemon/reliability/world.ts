@@ -34,11 +34,12 @@ export interface World {
 /** Per-request delay of the slow server: a whole-disk read takes seconds, so a kill lands mid-read. */
 export const SLOW_DELAY_MS = 600;
 /**
- * curl's per-request timeout: the daemon's default Nbdkit.HttpTimeout (a
- * shorter one failed HTTPS insertions on a loaded host, four at once on the
- * VM's one emulated CPU). The flaky-network bounds follow from it.
+ * curl's per-request timeout (Nbdkit.HttpTimeout) in this boot: twice the
+ * daemon's default. Four insertions at once (TLS handshakes in nbdkit's curl
+ * and in the driver's server) share the VM's one emulated CPU; on a loaded
+ * host the default failed HTTPS insertions. The flaky-network bounds follow.
  */
-export const HTTP_TIMEOUT_S = DEFAULT_NBDKIT.httpTimeout;
+export const HTTP_TIMEOUT_S = 2 * DEFAULT_NBDKIT.httpTimeout;
 
 export const SLOTS = {
   proxy: { id: 'Slot_0', nbd: 'nbd0' },
@@ -58,6 +59,7 @@ export function daemonConfig(ca: string): object {
   const legacy = (nbd: string) => ({ Mode: 1, NBDDevice: `/dev/${nbd}`, Timeout: MOUNT_TIMEOUT_S, BlockSize: 512 });
   return {
     InactivityTimeout: 1800,
+    Nbdkit: { HttpTimeout: HTTP_TIMEOUT_S },
     MountPoints: {
       [SLOTS.proxy.id]: { EndpointId: '/nbd/0', Mode: 0, NBDDevice: `/dev/${SLOTS.proxy.nbd}`, Timeout: MOUNT_TIMEOUT_S, BlockSize: 512 },
       [SLOTS.cd.id]: legacy(SLOTS.cd.nbd),
