@@ -12,4 +12,9 @@ rmmod dummy_hcd || fail "rmmod dummy_hcd"
 modprobe -d "$E2E_MODULES_BASE" dummy_hcd num=4 || fail "modprobe dummy_hcd num=4"
 [ "$(ls /sys/class/udc | wc -l)" -eq 4 ] || fail "expected 4 UDCs, found: $(ls /sys/class/udc)"
 cd "$E2E_REPO" || exit 100
+# The driver reads up to four USB devices at once while its own HTTPS server
+# reads the image files that feed them: each read holds a libuv worker thread
+# until the USB read returns, and libuv's default of 4 would leave none for
+# the server (a deadlock that only times out).
+export UV_THREADPOOL_SIZE=16
 exec node --import tsx test/e2e/guest/daemon/reliability/driver.ts ${E2E_RELIABILITY_SCENARIOS:-}

@@ -13,15 +13,15 @@ import type { World } from './world.js';
 
 export async function concurrency(w: World): Promise<Measures> {
   const proxySocket = `/run/virtual-media-proxy/${w.slots.proxy.nbd}.sock`;
-  const bmcweb = await proxyServer(proxySocket, w.disk);
+  const bmcweb = await proxyServer(proxySocket, w.small);
   const inserted: Inserted[] = [];
   try {
     const t0 = Date.now();
     const all = await Promise.allSettled([
       insert(w, 'cd', w.iso),
-      insert(w, 'disk', w.disk),
-      insert(w, 'smb', w.share.rw, { readWrite: true }),
-      insert(w, 'proxy', w.disk),
+      insert(w, 'disk', w.small),
+      insert(w, 'smb', w.share.rwSmall, { readWrite: true }),
+      insert(w, 'proxy', w.small),
     ]);
     for (const r of all) if (r.status === 'fulfilled') inserted.push(r.value);
     const failed = all.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -33,7 +33,13 @@ export async function concurrency(w: World): Promise<Measures> {
     const before = await Promise.all(inserted.map(async (i) => ({ read: await i.medium.stats.get('ReadIO'), write: await i.medium.stats.get('WriteIO') })));
     dropCaches();
     const t1 = Date.now();
-    const hashes = await Promise.all(inserted.map((i) => sha256Prefix(`/dev/${i.device.name}`, i.image.bytes)));
+    const hashes = await Promise.all(
+      inserted.map((i) =>
+        sha256Prefix(`/dev/${i.device.name}`, i.image.bytes).catch((e: Error) => {
+          throw new Error(`${i.slot.id} (${i.image.name}): ${e.message}`);
+        }),
+      ),
+    );
     const concurrentReadMs = Date.now() - t1;
     inserted.forEach((i, n) => {
       if (hashes[n] !== i.image.sha256) throw new Error(`${i.slot.id} (/dev/${i.device.name}, ${i.image.name}): sha256 ${hashes[n]} != ${i.image.sha256}`);
@@ -55,7 +61,7 @@ export async function concurrency(w: World): Promise<Measures> {
     const notEjected = ejected.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (notEjected.length) throw new Error(`ejecting all four: ${notEjected.map((f) => (f.reason as Error).message).join('; ')}`);
     const allEjectedMs = Date.now() - t2;
-    if (!readFileSync(w.share.rw.path).subarray(0, 1 << 20).equals(readFileSync(payload))) throw new Error('the write through the SMB USB disk did not reach rw.img on the share');
+    if (!readFileSync(w.share.rwSmall.path).subarray(0, 1 << 20).equals(readFileSync(payload))) throw new Error(`the write through the SMB USB disk did not reach ${w.share.rwSmall.name} on the share`);
     return {
       media: all.map((r) => (r.status === 'fulfilled' ? `${r.value.slot.id}:${r.value.device.name}:${r.value.image.name}` : '?')),
       udcs,

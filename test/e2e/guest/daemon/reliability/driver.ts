@@ -94,7 +94,7 @@ async function main(): Promise<number> {
       open: await startStaticServer({ root: www, certFile: tls.cert, keyFile: tls.key }),
       slow: await startStaticServer({ root: www, certFile: tls.cert, keyFile: tls.key, delayMs: SLOW_DELAY_MS }),
     };
-    const smbShare = { dir: shareDir, rw: shareCopy(shareDir, disk, 'rw.img'), small: shareCopy(shareDir, small, 'small.img') };
+    const smbShare = { dir: shareDir, rw: shareCopy(shareDir, disk, 'rw.img'), rwSmall: shareCopy(shareDir, small, 'rw-small.img'), small: shareCopy(shareDir, small, 'small.img') };
     const smbd = { process: await startSamba(shareDir) };
     await warmUpCifs(work);
     const connection = await rt.Connection.open({ bus: 'system' });

@@ -23,8 +23,8 @@ export interface World {
   disk: Image;
   small: Image;
   iso: Image;
-  /** The SMB share's directory and its images (copies: the SMB scenario writes to rw.img). */
-  share: { dir: string; rw: Image; small: Image };
+  /** The SMB share's directory and its images (copies: the concurrency scenario writes to rwSmall). */
+  share: { dir: string; rw: Image; rwSmall: Image; small: Image };
   servers: { open: StaticServer; slow: StaticServer };
   /** smbd, restarted by the smbd-kill scenario. */
   smbd: { process: ChildProcess | undefined };
