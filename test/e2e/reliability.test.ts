@@ -18,7 +18,7 @@ import { installShippedDaemon } from './vm/shipped-daemon.js';
 const CI_SOAK_CYCLES = 8;
 
 describe('e2e: reliability of the shipped daemon in a qemu VM (concurrency, soak, flaky network, crashes)', function () {
-  this.timeout(1_800_000);
+  this.timeout(3_000_000);
   let run: RunInVmResult;
   let installDir: string | undefined;
   after(() => {
@@ -26,7 +26,7 @@ describe('e2e: reliability of the shipped daemon in a qemu VM (concurrency, soak
   });
 
   before(async function () {
-    this.timeout(1_800_000);
+    this.timeout(3_000_000);
     for (const [command, pkg] of [
       ['qemu-system-x86_64', 'qemu-system-x86'],
       ['nbdkit', 'nbdkit'],
@@ -49,7 +49,7 @@ describe('e2e: reliability of the shipped daemon in a qemu VM (concurrency, soak
     run = await runInVm({
       installRoot: shipped.root,
       script: 'exec bash "$E2E_GUEST_DIR/reliability-scenarios.sh"\n',
-      timeoutMs: 1_700_000,
+      timeoutMs: 2_880_000,
       memoryMiB: 1536,
       replaceModules: { usb_f_mass_storage: ko },
       onLine: verboseConsole('reliability'),

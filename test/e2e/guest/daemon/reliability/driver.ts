@@ -11,7 +11,8 @@ import * as rt from '../../../../../codegen/runtime/index.js';
 import { startStaticServer } from '../../https-static-server.js';
 import { DAEMON_VISIBLE_DIR, SystemdDaemon, isoImage, makeCa, randomImage } from '../fixtures.js';
 import { ensureReady, type Measures } from '../scenarios.js';
-import { run, sleep } from '../kernel-view.js';
+import { run, sleep, waitFor } from '../kernel-view.js';
+import { ROOT, SERVICE } from '../media-client.js';
 import { SMB_PASSWORD, SMB_USER, startSamba } from '../smb.js';
 import { concurrency } from './concurrency.js';
 import { childKill, daemonCrash } from './crashes.js';
@@ -131,6 +132,8 @@ async function main(): Promise<number> {
       const http = Object.entries(w.servers).map(([k, v]) => `${k} ${JSON.stringify(Object.fromEntries(v.statuses))}`).join(', ');
       record({ scenario: name, pass: false, reason: `${(e as Error).message}; HTTP statuses so far: ${http}; daemon log: ${await daemon.tail(8)}`, durationMs: Date.now() - t });
       await lo.clear();
+      // A crash scenario may have failed while systemd was still restarting the daemon.
+      await waitFor('the daemon to serve again', 120_000, () => rt.getManagedObjects(w.connection, SERVICE, ROOT, { timeoutMs: 5000 }).then((o) => o.size > 0, () => false), 1000).catch(() => undefined);
       for (const [kind, slot] of [['Proxy', SLOTS.proxy], ['Legacy', SLOTS.cd], ['Legacy', SLOTS.disk], ['Legacy', SLOTS.smb]] as const) {
         const did = await ensureReady(w.connection, kind, slot.id).catch((err: Error) => `cleanup failed: ${err.message}`);
         if (did) process.stdout.write(`E2E-RELIABILITY cleanup after ${name}: ${slot.id}: ${did}\n`);
