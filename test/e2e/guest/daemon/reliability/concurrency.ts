@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { dropCaches, gadgets, run, waitFor } from '../kernel-view.js';
 import type { Measures } from '../scenarios.js';
-import { sha256Prefix } from './host-side.js';
+import { cifsMountsAnywhere, sha256Prefix } from './host-side.js';
 import { eject, insert, proxyServer, type Inserted } from './media.js';
 import type { World } from './world.js';
 
@@ -27,6 +27,8 @@ export async function concurrency(w: World): Promise<Measures> {
     const failed = all.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed.length) throw new Error(`inserting four media at once: ${failed.map((f) => (f.reason as Error).message).join('; ')}`);
     const allInsertedMs = Date.now() - t0;
+    // The probe the crash scenario trusts to find no CIFS mount left must see this one.
+    if (cifsMountsAnywhere() < 1) throw new Error('/proc/fs/cifs/DebugData counts no CIFS mount while an SMB medium is in');
     const udcs = gadgets().map((g) => readFileSync(`/sys/kernel/config/usb_gadget/${g}/UDC`, 'utf8').trim());
     if (new Set(udcs).size !== 4 || udcs.some((u) => !u)) throw new Error(`four gadgets must be bound to four UDCs, found ${JSON.stringify(udcs)}`);
 
