@@ -8,6 +8,7 @@
 import { processes, gadgets, leftovers, sleep, waitClean } from '../kernel-view.js';
 import { Medium } from '../media-client.js';
 import { startSamba } from '../smb.js';
+import { cifsServes } from './cifs-ready.js';
 import type { Measures } from '../scenarios.js';
 import { cifsMountsAnywhere, readWholeDevice, sha256Prefix, usbDeviceOf, type ReadOutcome } from './host-side.js';
 import { eject, insert, type Inserted } from './media.js';
@@ -161,6 +162,9 @@ export async function childKill(w: World, victim: 'nbdkit' | 'nbd-client' | 'smb
       if ((await i.medium.process.get('Active')) !== false) throw new Error('Process.Active still true after the eject');
       await waitClean(i.slot.nbd, i.socket);
       w.smbd.process = await startSamba(w.share.dir);
+      // The operator's next Mount comes once the server serves again, not
+      // merely listens: the kernel may still be reconnecting its old session.
+      if (!(await cifsServes(w.work, 10))) throw new Error('smbd, restarted, never served a CIFS session again');
     } else {
       const c = await i.medium.nextCompletion(60_000);
       ejected = true;

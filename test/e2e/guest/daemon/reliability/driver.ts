@@ -13,7 +13,8 @@ import { DAEMON_VISIBLE_DIR, SystemdDaemon, isoImage, makeCa, randomImage } from
 import { ensureReady, type Measures } from '../scenarios.js';
 import { run, sleep, waitFor } from '../kernel-view.js';
 import { ROOT, SERVICE } from '../media-client.js';
-import { SMB_PASSWORD, SMB_USER, startSamba } from '../smb.js';
+import { startSamba } from '../smb.js';
+import { cifsServes } from './cifs-ready.js';
 import { concurrency } from './concurrency.js';
 import { childKill, daemonCrash } from './crashes.js';
 import { networkComesBack, networkDies } from './flaky-network.js';
@@ -46,26 +47,8 @@ export const RELIABILITY_SCENARIOS = [
  * then fail with EINTR from the kernel. A BMC's kernel has them built in.
  */
 async function warmUpCifs(dir: string): Promise<void> {
-  const target = join(dir, 'cifs-warm-up');
-  const credentials = join(dir, 'cifs-warm-up.cred');
-  mkdirSync(target, { recursive: true });
-  writeFileSync(credentials, `username=${SMB_USER}\npassword=${SMB_PASSWORD}\n`, { mode: 0o600 });
-  try {
-    // smbd forks a child per connection, slowly on a loaded host: the kernel may give up on one.
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await run('mount', ['-t', 'cifs', '//127.0.0.1/images', target, '-o', `ro,seal,vers=3.1.1,credentials=${credentials}`], { timeout: 300_000 });
-        await run('umount', [target]);
-        return;
-      } catch (e) {
-        process.stdout.write(`E2E-WARN: CIFS warm-up mount ${attempt} failed: ${(e as Error).message.split('\n')[0]}\n`);
-        if (attempt === 3) return; // only a warm-up: the SMB scenarios then say what fails
-        await sleep(2000);
-      }
-    }
-  } finally {
-    rmSync(credentials, { force: true });
-  }
+  // Only a warm-up: if it never works, the SMB scenarios say what fails.
+  await cifsServes(dir, 3);
 }
 
 function record(line: Record<string, unknown>): void {
