@@ -4,7 +4,9 @@
 // taken before and after (test/e2e/guest/daemon/reliability/soak.ts). CI
 // runs the same scenario with 8 cycles (test/e2e/reliability.test.ts).
 // Prints the ledger; exits 1 when the soak or the ledger fails.
-//   SOAK_CYCLES=300 SOAK_RSS_ALLOWANCE_KIB=8192 npx tsx bench/soak.ts
+//   SOAK_CYCLES=300 SOAK_RSS_ALLOWANCE_KIB=8192 SOAK_HEAP_ALLOWANCE_KIB=2048 npx tsx bench/soak.ts
+// SOAK_DAEMON_ENV="MALLOC_ARENA_MAX=2" adds environment to the daemon's unit
+// (a runtime drop-in) to compare memory settings against the unit as shipped.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +17,7 @@ import { buildPatchedMassStorageModule } from '../test/kernel/build-module.js';
 
 const cycles = Number(process.env.SOAK_CYCLES ?? 300);
 const rssAllowanceKiB = Number(process.env.SOAK_RSS_ALLOWANCE_KIB ?? 8192);
+const heapAllowanceKiB = Number(process.env.SOAK_HEAP_ALLOWANCE_KIB ?? 2048);
 
 async function main(): Promise<number> {
   if (!Number.isInteger(cycles) || cycles < 1) throw new Error(`SOAK_CYCLES must be a positive integer, not ${process.env.SOAK_CYCLES}`);
@@ -35,7 +38,7 @@ async function main(): Promise<number> {
         if (progress) progress(line);
         else if (line.startsWith('E2E-SOAK') || line.startsWith('E2E-RELIABILITY')) process.stdout.write(`  ${line}\n`);
       },
-      env: { E2E_RELIABILITY_SCENARIOS: 'reliability-soak', E2E_SOAK_CYCLES: String(cycles), E2E_SOAK_RSS_ALLOWANCE_KIB: String(rssAllowanceKiB) },
+      env: { E2E_RELIABILITY_SCENARIOS: 'reliability-soak', E2E_SOAK_CYCLES: String(cycles), E2E_SOAK_RSS_ALLOWANCE_KIB: String(rssAllowanceKiB), E2E_SOAK_HEAP_ALLOWANCE_KIB: String(heapAllowanceKiB), ...(process.env.SOAK_DAEMON_ENV ? { E2E_SOAK_DAEMON_ENV: process.env.SOAK_DAEMON_ENV } : {}) },
     });
     const r = run.results.find((x) => x.scenario === 'reliability-soak');
     if (!r) throw new Error(`no soak result; console tail:\n${run.console.split('\n').slice(-30).join('\n')}`);
@@ -49,7 +52,9 @@ async function main(): Promise<number> {
     process.stdout.write(`\nleak ledger after ${String(r.cycles)} cycles (${Math.round(Number(r.soakMs) / 1000)} s, median cycle ${String(r.cycleMsMedian)} ms, slowest ${String(r.cycleMsMax)} ms):\n`);
     process.stdout.write(`  ${'entry'.padEnd(width(0))}  ${'start'.padEnd(width(1))}  end\n`);
     for (const [k, a, b] of rows) process.stdout.write(`  ${k!.padEnd(width(0))}  ${a!.padEnd(width(1))}  ${b}${k === 'daemonPid' || a === b ? '' : k === 'daemonRssKiB' ? `  (allowance +${rssAllowanceKiB})` : '  CHANGED'}\n`);
-    process.stdout.write(`  daemon RSS every 25 cycles (KiB): ${JSON.stringify(r.rssSamplesKiB)}\n`);
+    process.stdout.write(`  daemon RSS every 25 cycles (KiB): ${JSON.stringify(r.rssSamplesKiB)}; anonymous ${JSON.stringify(r.rssAnonSamplesKiB)}; mapped files ${JSON.stringify(r.rssFileSamplesKiB)}\n`);
+    const heap = r as { heapStart: { heapUsedKiB: number }; heapEnd: { heapUsedKiB: number }; heapSamples: Array<{ heapUsedKiB: number }> };
+    process.stdout.write(`  live heap after GC (KiB): ${heap.heapStart.heapUsedKiB} -> ${heap.heapEnd.heapUsedKiB} (allowance +${heapAllowanceKiB}); every 25 cycles ${JSON.stringify(heap.heapSamples.map((h) => h.heapUsedKiB))}\n`);
     return 0;
   } finally {
     rmSync(installDir, { recursive: true, force: true });

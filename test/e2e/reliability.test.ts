@@ -83,6 +83,9 @@ describe('e2e: reliability of the shipped daemon in a qemu VM (concurrency, soak
     assert.deepEqual(end.configfsGadgets, []);
     assert.deepEqual(end.nbdAttached, []);
     assert.equal(end.cifsMounts, 0);
+    // The live JavaScript heap after a full GC (read through the daemon's inspector): RSS alone cannot tell a leak from V8 sizing its heap.
+    const heap = r as { heapStart: { heapUsedKiB: number }; heapEnd: { heapUsedKiB: number }; heapAllowanceKiB: number };
+    assert.ok(heap.heapEnd.heapUsedKiB - heap.heapStart.heapUsedKiB <= heap.heapAllowanceKiB, `live heap ${heap.heapStart.heapUsedKiB} -> ${heap.heapEnd.heapUsedKiB} KiB`);
   });
 
   it('network lost mid-read and back within the curl timeout: the read resumes and the sha256 matches', function () {

@@ -4,12 +4,13 @@
 // a soak with a leak ledger), a flaky network, and crashes. One JSON line per
 // scenario in $E2E_SHARE/results.jsonl, as guest/daemon/driver.ts writes them.
 //   node --import tsx test/e2e/guest/daemon/reliability/driver.ts [scenario...]
-// E2E_SOAK_CYCLES (default 8) and E2E_SOAK_RSS_ALLOWANCE_KIB size the soak.
+// E2E_SOAK_CYCLES (default 8), E2E_SOAK_RSS_ALLOWANCE_KIB and
+// E2E_SOAK_HEAP_ALLOWANCE_KIB size the soak.
 import { appendFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as rt from '../../../../../codegen/runtime/index.js';
 import { startStaticServer } from '../../https-static-server.js';
-import { DAEMON_VISIBLE_DIR, SystemdDaemon, isoImage, makeCa, randomImage } from '../fixtures.js';
+import { DAEMON_VISIBLE_DIR, SystemdDaemon, UNIT, isoImage, makeCa, randomImage } from '../fixtures.js';
 import { ensureReady, type Measures } from '../scenarios.js';
 import { run, sleep, waitFor } from '../kernel-view.js';
 import { ROOT, SERVICE } from '../media-client.js';
@@ -56,18 +57,36 @@ function record(line: Record<string, unknown>): void {
   process.stdout.write(`E2E-RELIABILITY ${line.pass ? 'PASS' : 'FAIL'} ${String(line.scenario)}${line.pass ? '' : `: ${String(line.reason)}`}\n`);
 }
 
+/**
+ * E2E_SOAK_DAEMON_ENV ("NAME=value ...", bench/soak.ts's SOAK_DAEMON_ENV):
+ * extra environment for the daemon through a runtime drop-in, for comparing
+ * memory settings (e.g. MALLOC_ARENA_MAX) against the unit as shipped.
+ */
+async function daemonEnvironmentDropIn(spec: string | undefined): Promise<void> {
+  if (!spec?.trim()) return;
+  const pairs = spec.trim().split(/\s+/);
+  for (const p of pairs) if (!/^[A-Za-z_][A-Za-z0-9_]*=[^\s"\\]*$/.test(p)) throw new Error(`E2E_SOAK_DAEMON_ENV: "${p}" is not NAME=value`);
+  const dir = `/run/systemd/system/${UNIT}.d`;
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'soak-environment.conf'), `[Service]\n${pairs.map((p) => `Environment="${p}"`).join('\n')}\n`);
+  await run('systemctl', ['daemon-reload']);
+  process.stdout.write(`E2E-SOAK daemon environment: ${pairs.join(' ')}\n`);
+}
+
 async function main(): Promise<number> {
   const wanted = process.argv.slice(2).length ? process.argv.slice(2) : [...RELIABILITY_SCENARIOS];
   const unknown = wanted.filter((s) => !(RELIABILITY_SCENARIOS as readonly string[]).includes(s));
   if (unknown.length) throw new Error(`unknown scenario(s): ${unknown.join(' ')}`);
   const cycles = Number(process.env.E2E_SOAK_CYCLES ?? 8);
   const rssAllowanceKiB = Number(process.env.E2E_SOAK_RSS_ALLOWANCE_KIB ?? 8192);
+  const heapAllowanceKiB = Number(process.env.E2E_SOAK_HEAP_ALLOWANCE_KIB ?? 2048);
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
   const daemon = new SystemdDaemon();
   let w: World;
   const setupStarted = Date.now();
   try {
+    await daemonEnvironmentDropIn(process.env.E2E_SOAK_DAEMON_ENV);
     const tls = await makeCa(join(DAEMON_VISIBLE_DIR, 'tls'));
     const www = join(work, 'www');
     const shareDir = join(work, 'smb-share');
@@ -93,7 +112,7 @@ async function main(): Promise<number> {
 
   const scenarios: Record<(typeof RELIABILITY_SCENARIOS)[number], () => Promise<Measures>> = {
     'reliability-concurrency': () => concurrency(w),
-    'reliability-soak': () => soak(w, { cycles, rssAllowanceKiB }),
+    'reliability-soak': () => soak(w, { cycles, rssAllowanceKiB, heapAllowanceKiB }),
     'reliability-network-back': () => networkComesBack(w),
     'reliability-network-dead': () => networkDies(w),
     'reliability-crash-inserting': () => daemonCrash(w, 'inserting'),

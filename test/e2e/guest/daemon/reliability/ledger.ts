@@ -51,6 +51,13 @@ function listTree(dir: string, prefix = ''): string[] {
   return out;
 }
 
+/** Where a process's RSS is (/proc/PID/status): anonymous memory (heap, malloc) vs pages of mapped files (the node binary's code as new paths run). */
+export function rssParts(pid: number): { anonKiB: number; fileKiB: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kib = (name: string) => Number(new RegExp(`${name}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN);
+  return { anonKiB: kib('RssAnon'), fileKiB: kib('RssFile') };
+}
+
 export async function takeLedger(): Promise<Ledger> {
   const pid = await mainPid();
   const root = `/proc/${pid}/root`;

@@ -6,8 +6,10 @@
 import { sleep, waitFor } from '../kernel-view.js';
 import type { Measures } from '../scenarios.js';
 import { sha256Prefix } from './host-side.js';
-import { takeLedger, ledgerDifferences, type Ledger } from './ledger.js';
+import { heapAfterGc, type HeapReading } from './heap.js';
+import { takeLedger, ledgerDifferences, rssParts, type Ledger } from './ledger.js';
 import { eject, insert, proxyServer, type Kind } from './media.js';
+import { mainPid } from './unit.js';
 import type { World } from './world.js';
 
 const ORDER: Kind[] = ['disk', 'cd', 'smb', 'proxy'];
@@ -16,6 +18,8 @@ export interface SoakOptions {
   cycles: number;
   /** How much the daemon's RSS may grow over the soak (see the README's reliability section). */
   rssAllowanceKiB: number;
+  /** How much the daemon's live JavaScript heap (after a full GC) may grow. */
+  heapAllowanceKiB: number;
 }
 
 export async function soak(w: World, o: SoakOptions): Promise<Measures> {
@@ -38,8 +42,12 @@ export async function soak(w: World, o: SoakOptions): Promise<Measures> {
   try {
     for (let n = 0; n < ORDER.length; n++) await cycle(n);
     await sleep(2000);
+    const heapStart = await heapAfterGc(await mainPid());
     const start = await takeLedger();
     const rss: number[] = [];
+    const heap: HeapReading[] = [];
+    const rssAnon: number[] = [];
+    const rssFile: number[] = [];
     const ms: number[] = [];
     const t0 = Date.now();
     for (let n = 0; n < o.cycles; n++) {
@@ -48,8 +56,13 @@ export async function soak(w: World, o: SoakOptions): Promise<Measures> {
         // The ledger so far (between cycles: nothing is inserted), for the long soak's progress lines.
         const now = await takeLedger();
         rss.push(now.daemonRssKiB);
+        const h = await heapAfterGc(now.daemonPid);
+        heap.push(h);
+        const parts = rssParts(now.daemonPid);
+        rssAnon.push(parts.anonKiB);
+        rssFile.push(parts.fileKiB);
         const changed = ledgerDifferences(start, now, Infinity);
-        process.stdout.write(`E2E-SOAK ${n + 1}/${o.cycles} cycles, ${Math.round((Date.now() - t0) / 1000)} s, daemon RSS ${now.daemonRssKiB} KiB, fds ${now.daemonFds}, ledger ${changed.length ? `changed: ${changed.join('; ')}` : 'unchanged'}\n`);
+        process.stdout.write(`E2E-SOAK ${n + 1}/${o.cycles} cycles, ${Math.round((Date.now() - t0) / 1000)} s, daemon RSS ${now.daemonRssKiB} KiB (anon ${parts.anonKiB}, file ${parts.fileKiB}), heap after GC ${h.heapUsedKiB} KiB (total ${h.heapTotalKiB}, external ${h.externalKiB}), fds ${now.daemonFds}, ledger ${changed.length ? `changed: ${changed.join('; ')}` : 'unchanged'}\n`);
       }
     }
     const soakMs = Date.now() - t0;
@@ -61,6 +74,8 @@ export async function soak(w: World, o: SoakOptions): Promise<Measures> {
       differences = ledgerDifferences(start, end, o.rssAllowanceKiB);
       return differences.length === 0;
     }, 1000).catch(() => undefined);
+    const heapEnd = await heapAfterGc(end.daemonPid);
+    if (heapEnd.heapUsedKiB - heapStart.heapUsedKiB > o.heapAllowanceKiB) differences.push(`live heap after GC: ${heapStart.heapUsedKiB} -> ${heapEnd.heapUsedKiB} KiB (more than +${o.heapAllowanceKiB} KiB; samples ${JSON.stringify(heap.map((x) => x.heapUsedKiB))})`);
     const ledger = { start, end };
     if (differences.length) throw new Error(`leak ledger after ${o.cycles} cycles: ${differences.join('; ')}; ledger ${JSON.stringify(ledger)}`);
     const sorted = [...ms].sort((a, b) => a - b);
@@ -72,7 +87,13 @@ export async function soak(w: World, o: SoakOptions): Promise<Measures> {
       rssStartKiB: start.daemonRssKiB,
       rssEndKiB: end.daemonRssKiB,
       rssSamplesKiB: rss,
+      rssAnonSamplesKiB: rssAnon,
+      rssFileSamplesKiB: rssFile,
       rssAllowanceKiB: o.rssAllowanceKiB,
+      heapStart,
+      heapEnd,
+      heapSamples: heap,
+      heapAllowanceKiB: o.heapAllowanceKiB,
       ledger,
     };
   } finally {
