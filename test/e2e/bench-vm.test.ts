@@ -74,17 +74,47 @@ describe('bench/vm: WAN streaming rows', function () {
 
   it('rates the default against the link (100 Mbit/s = 11.92 MiB/s), the bare plugin, round trips and the cache cap', function () {
     const byName = new Map(wanResults(lines).map((r) => [r.name, r]));
-    const nbd = byName.get('vm.wan.default.nbd.link_fraction');
+    const nbd = byName.get('vm.wan.default.wan100.nbd.link_fraction');
     assert.equal(nbd?.value, 0.88);
     assert.equal(nbd?.pass, true);
-    assert.equal(byName.get('vm.wan.default.usb_disk.link_fraction')?.pass, false, '6 MiB/s is half the link');
-    assert.equal(byName.get('vm.wan.default.nbd.vs_plain')?.ratio, 8);
-    assert.equal(byName.get('vm.wan.default.usb_disk.vs_plain')?.pass, false, '8 / 2.5 = 3.2 < 4');
+    assert.equal(byName.get('vm.wan.default.wan100.usb_disk.link_fraction')?.pass, false, '6 MiB/s is half the link');
+    assert.equal(byName.get('vm.wan.default.rtt40.nbd.vs_plain')?.ratio, 8);
+    assert.equal(byName.get('vm.wan.default.rtt40.usb_disk.vs_plain')?.pass, false, '8 / 2.5 = 3.2 < 4');
     assert.equal(byName.get('vm.wan.default.wan100.random_4k')?.value, 1.2);
     assert.equal(byName.get('vm.wan.default.wan100.random_4k')?.pass, true);
     assert.equal(byName.get('vm.wan.cache.wan100.random_4k')?.pass, false, '7 round trips for a random read');
     assert.equal(byName.get('vm.wan.cache.wan100.peak')?.pass, true);
     assert.equal(byName.get('vm.wan.cache.rtt40.peak')?.pass, false, '65 MiB past a 64 MiB cap');
+  });
+
+  it('a link the VM\'s CPU cannot fill is information; its slow-motion twin (6250 kbit/s) keeps the target', function () {
+    const slow = [
+      { ...lines[0], ...link('local', 0, 'none', 1), ...reads('local', 2, 1, 20), ...link('wan100slow', 800, '6250kbit', 1600), ...reads('wan100slow', 0.7, 0.5, 1700), ...link('rtt40slow', 320, 'none', 640), ...reads('rtt40slow', 1.6, 0.9, 700) },
+      { ...lines[1], ...link('rtt40slow', 320, 'none', 640), ...reads('rtt40slow', 0.3, 0.2, 650) },
+    ];
+    const byName = new Map(wanResults(slow).map((r) => [r.name, r]));
+    const fast = byName.get('vm.wan.default.wan100.nbd.link_fraction');
+    assert.equal(fast?.target, undefined, 'a 2 MiB/s ceiling cannot show 0.8 of 11.92 MiB/s');
+    assert.match(fast?.note ?? '', /no target: this VM's CPU carries at most 2 MiB\/s/);
+    const fraction = byName.get('vm.wan.default.wan100slow.nbd.link_fraction');
+    assert.equal(fraction?.baseline, 0.75);
+    assert.equal(fraction?.pass, true, '0.7 of 0.745 MiB/s');
+    assert.equal(byName.get('vm.wan.default.wan100slow.usb_disk.link_fraction')?.pass, false, '0.5 of 0.745 MiB/s is 0.67');
+    assert.equal(byName.get('vm.wan.default.rtt40.usb_disk.vs_plain')?.target, undefined, 'a 1 MiB/s USB ceiling cannot be 4x 2.5 MiB/s');
+    assert.equal(byName.get('vm.wan.default.rtt40slow.nbd.vs_plain')?.pass, true, '1.6 / 0.3');
+    assert.equal(byName.get('vm.wan.default.rtt40slow.usb_disk.vs_plain')?.pass, true, '0.9 / 0.2');
+    assert.equal(byName.get('vm.wan.default.wan100slow.random_4k')?.pass, true);
+  });
+
+  it('judges a read by the rate it sustains (its second half) where the guest measured it, the whole read in the note', function () {
+    const sustained = (l: string, nbd: number, usb: number) => ({ [`${l}NbdSustainedMiBps`]: nbd, [`${l}NbdSustainedRounds`]: [nbd], [`${l}UsbSustainedMiBps`]: usb, [`${l}UsbSustainedRounds`]: [usb] });
+    const slow = [{ ...lines[0], ...link('wan100slow', 800, '6250kbit', 1600), ...reads('wan100slow', 0.5, 0.5, 1700), ...sustained('wan100slow', 0.66, 0.55) }];
+    const byName = new Map(wanResults(slow).map((r) => [r.name, r]));
+    const nbd = byName.get('vm.wan.default.wan100slow.nbd.link_fraction');
+    assert.equal(nbd?.value, 0.89);
+    assert.equal(nbd?.pass, true, '0.66 of 0.745 MiB/s sustained, though 0.5 over the whole read');
+    assert.match(nbd?.note ?? '', /second halves of the reads, rounds \[0\.66\]; whole reads rounds \[0\.5\]/);
+    assert.equal(byName.get('vm.wan.default.wan100slow.usb_disk.link_fraction')?.pass, false, '0.55 of 0.745 is 0.74');
   });
 
   it('no WAN rows without the scenarios; a failed one is an error, not a zero', function () {

@@ -7,6 +7,7 @@
 // where nbdkit keeps a cache, its peak allocated size. Which nbdkit and
 // block-device settings apply is the daemon's config (driver.ts restarts
 // it per variant).
+import { spawn } from 'node:child_process';
 import { open, readdir, readlink, stat } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
@@ -21,15 +22,29 @@ export interface LinkProfile {
   readonly delayMs: number;
   /** netem rate, e.g. `100mbit`; undefined = no limit. */
   readonly rate: string | undefined;
-  /** Also read the USB disk (slow under TCG: the emulated USB path costs far more CPU than nbd). */
+  /** Also read the USB disk (slow under TCG: the emulated USB path costs about twice nbd's CPU). */
   readonly usb: boolean;
 }
 
+/** How much slower the slow-motion links are (see LINKS): 100 Mbit/s becomes 6.25 Mbit/s, within what the emulated CPU carries through the USB path. */
+export const SLOW_MOTION = 16;
+
 export const LINKS: Record<string, LinkProfile> = {
   /** No netem: what this VM's CPU allows on the same path (TLS, nbd, the USB emulation), the ceiling under the others. */
-  local: { name: 'local', delayMs: 0, rate: undefined, usb: false },
+  local: { name: 'local', delayMs: 0, rate: undefined, usb: true },
   wan100: { name: 'wan100', delayMs: 50, rate: '100mbit', usb: true },
   rtt40: { name: 'rtt40', delayMs: 20, rate: undefined, usb: true },
+  // The same two links in slow motion (SLOW_MOTION times slower): a
+  // software-emulated guest moves HTTPS through nbd at ~2 MiB/s, so on the
+  // links above its CPU is the limit and the rows say nothing about round
+  // trips. With the rate divided and the delay multiplied by the same factor,
+  // the bandwidth-delay product (what must be in flight to fill the link:
+  // 1.25 MB for 50 ms + 100 Mbit/s) and the number of round trips a read of
+  // the same image spans stay those of the real link, and TCP's own dynamics
+  // (slow start, window growth) are counted in round trips; only the
+  // emulated CPU's share shrinks. rtt40slow has no rate limit, as rtt40.
+  wan100slow: { name: 'wan100slow', delayMs: 50 * SLOW_MOTION, rate: `${100_000 / SLOW_MOTION}kbit`, usb: true },
+  rtt40slow: { name: 'rtt40slow', delayMs: 20 * SLOW_MOTION, rate: undefined, usb: true },
 };
 
 /** Progress on the guest console (a long scenario otherwise says nothing until it ends). */
@@ -51,11 +66,46 @@ async function tcpConnectMs(port: number): Promise<number> {
   return Number(process.hrtime.bigint() - t) / 1e6;
 }
 
-async function seqRate(device: string, bytes: number, direct: boolean): Promise<number> {
+interface ReadRate {
+  /** MiB/s over the whole read. */
+  whole: number;
+  /** MiB/s over its second half. */
+  sustained: number;
+}
+
+/**
+ * dd's sequential 128 KiB reads, timed whole and over the second half. The
+ * start of a read pays costs counted in round trips: TCP slow start on each
+ * new HTTPS connection and the kernel's readahead window ramping up to 8 MiB
+ * (about ten round trips, 16 s on a slow-motion link). An installer reading
+ * gigabytes pays them once; over a test image of a few dozen MiB they are a
+ * large share, so the second half is what the path sustains. dd's progress
+ * is its rchar in /proc/PID/io, polled every 20 ms.
+ */
+async function sequentialRead(device: string, bytes: number, direct: boolean): Promise<ReadRate> {
   dropCaches();
-  const t = process.hrtime.bigint();
-  await run('dd', [`if=${device}`, 'of=/dev/null', 'bs=128K', ...(direct ? ['iflag=direct'] : []), 'status=none']);
-  return round(bytes / 2 ** 20 / (Number(process.hrtime.bigint() - t) / 1e9));
+  const t0 = process.hrtime.bigint();
+  const dd = spawn('dd', [`if=${device}`, 'of=/dev/null', 'bs=128K', ...(direct ? ['iflag=direct'] : []), 'status=none'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  dd.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  let half: bigint | undefined;
+  const poll = setInterval(() => {
+    if (half !== undefined) return;
+    try {
+      const rchar = Number(/^rchar: (\d+)/m.exec(readFileSync(`/proc/${dd.pid}/io`, 'utf8'))?.[1]);
+      if (rchar >= bytes / 2) half = process.hrtime.bigint();
+    } catch {
+      // dd has exited
+    }
+  }, 20);
+  const code = await new Promise<number | null>((resolve, reject) => {
+    dd.once('error', reject);
+    dd.once('close', resolve);
+  }).finally(() => clearInterval(poll));
+  const end = process.hrtime.bigint();
+  if (code !== 0) throw new Error(`dd if=${device}: exit ${code}: ${stderr.trim()}`);
+  const mibps = (b: number, from: bigint) => round(b / 2 ** 20 / (Number(end - from) / 1e9));
+  return { whole: mibps(bytes, t0), sustained: half === undefined ? mibps(bytes, t0) : mibps(bytes / 2, half) };
 }
 
 /** Random 4 KiB reads at fresh 1 MiB-spaced offsets (buffered, caches dropped: nothing cached, no readahead for random reads). */
@@ -90,6 +140,14 @@ async function cacheBytes(pid: number): Promise<number | undefined> {
   return undefined;
 }
 
+/** `<prefix>MiBps`/`Rounds` (whole reads) and `<prefix>SustainedMiBps`/`SustainedRounds` (second halves): medians and every round. */
+function rateFields(prefix: string, rates: ReadRate[]): Measures {
+  if (!rates.length) return {};
+  const whole = rates.map((r) => r.whole);
+  const sustained = rates.map((r) => r.sustained);
+  return { [`${prefix}MiBps`]: median(whole), [`${prefix}Rounds`]: whole, [`${prefix}SustainedMiBps`]: median(sustained), [`${prefix}SustainedRounds`]: sustained };
+}
+
 export async function wanStream(c: Context, variant: string, links: LinkProfile[], imageMiB: number, rounds: number, cacheCapMiB: number | undefined, usb = true): Promise<Measures> {
   const image = randomImage(join(c.work, 'www'), `wan-${variant}.img`, imageMiB);
   const m = await Medium.open(c.connection, 'Legacy', c.legacy.id);
@@ -117,13 +175,14 @@ export async function wanStream(c: Context, variant: string, links: LinkProfile[
             if (b !== undefined) peak = Math.max(peak, b);
           });
         }, 50);
-        const nbd: number[] = [];
-        const usb: number[] = [];
+        const nbd: ReadRate[] = [];
+        const usb: ReadRate[] = [];
         try {
           for (let i = 0; i < rounds; i++) {
-            nbd.push(await seqRate(nbdDev, image.bytes, false));
-            if (link.usb) usb.push(await seqRate(`/dev/${disk.name}`, image.bytes, true));
-            progress(`${variant} ${link.name} round ${i + 1}: nbd ${nbd.at(-1)} MiB/s, usb ${usb.at(-1)} MiB/s, cache peak ${(peak / 2 ** 20).toFixed(1)} MiB`);
+            nbd.push(await sequentialRead(nbdDev, image.bytes, false));
+            if (link.usb) usb.push(await sequentialRead(`/dev/${disk.name}`, image.bytes, true));
+            const say = (r: ReadRate | undefined) => (r ? `${r.whole} MiB/s (second half ${r.sustained})` : '-');
+            progress(`${variant} ${link.name} round ${i + 1}: nbd ${say(nbd.at(-1))}, usb ${say(usb.at(-1))}, cache peak ${(peak / 2 ** 20).toFixed(1)} MiB`);
           }
         } finally {
           clearInterval(sampler);
@@ -143,9 +202,8 @@ export async function wanStream(c: Context, variant: string, links: LinkProfile[
           [`${link.name}RttMs`]: round(rtt, 1),
           [`${link.name}DelayMs`]: link.delayMs,
           [`${link.name}Rate`]: link.rate ?? 'none',
-          [`${link.name}NbdMiBps`]: median(nbd),
-          [`${link.name}NbdRounds`]: nbd,
-          ...(usb.length ? { [`${link.name}UsbMiBps`]: median(usb), [`${link.name}UsbRounds`]: usb } : {}),
+          ...rateFields(`${link.name}Nbd`, nbd),
+          ...rateFields(`${link.name}Usb`, usb),
           [`${link.name}RandomMedianMs`]: round(median(randomMs), 1),
           [`${link.name}RandomMs`]: randomMs.map((x) => round(x, 1)),
           [`${link.name}ReadAheadKb`]: readAheadKb,
