@@ -52,7 +52,7 @@ async function main(): Promise<number> {
     process.stdout.write(`\nleak ledger after ${String(r.cycles)} cycles (${Math.round(Number(r.soakMs) / 1000)} s, median cycle ${String(r.cycleMsMedian)} ms, slowest ${String(r.cycleMsMax)} ms):\n`);
     process.stdout.write(`  ${'entry'.padEnd(width(0))}  ${'start'.padEnd(width(1))}  end\n`);
     for (const [k, a, b] of rows) process.stdout.write(`  ${k!.padEnd(width(0))}  ${a!.padEnd(width(1))}  ${b}${k === 'daemonPid' || a === b ? '' : k === 'daemonRssKiB' ? `  (allowance +${rssAllowanceKiB})` : '  CHANGED'}\n`);
-    process.stdout.write(`  daemon RSS every 25 cycles (KiB): ${JSON.stringify(r.rssSamplesKiB)}; anonymous ${JSON.stringify(r.rssAnonSamplesKiB)}; mapped files ${JSON.stringify(r.rssFileSamplesKiB)}\n`);
+    process.stdout.write(`  daemon RSS every 25 cycles (KiB): ${JSON.stringify(r.rssSamplesKiB)}; anonymous ${JSON.stringify(r.rssAnonSamplesKiB)}; mapped files ${JSON.stringify(r.rssFileSamplesKiB)}; shared memory ${JSON.stringify(r.rssShmemSamplesKiB)}\n`);
     const heap = r as { heapStart: { heapUsedKiB: number }; heapEnd: { heapUsedKiB: number }; heapSamples: Array<{ heapUsedKiB: number }> };
     process.stdout.write(`  live heap after GC (KiB): ${heap.heapStart.heapUsedKiB} -> ${heap.heapEnd.heapUsedKiB} (allowance +${heapAllowanceKiB}); every 25 cycles ${JSON.stringify(heap.heapSamples.map((h) => h.heapUsedKiB))}\n`);
     return 0;

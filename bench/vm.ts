@@ -257,7 +257,8 @@ export function wanResults(results: GuestResult[]): BenchResult[] {
   const plain = find('daemon-wan-plain');
   const cache = find('daemon-wan-cache');
   const spread = (r: GuestResult, key: string): string => `rounds ${JSON.stringify(r[key])}`;
-  const link = (r: GuestResult, l: string): string => `netem ${num(r, `${l}DelayMs`)} ms (RTT ${num(r, `${l}RttMs`)} ms), rate ${String(r[`${l}Rate`])}, ${num(r, 'imageMiB')} MiB image, read_ahead_kb ${num(r, `${l}ReadAheadKb`)}, max_sectors_kb ${num(r, `${l}MaxSectorsKb`)}`;
+  const link = (r: GuestResult, l: string): string =>
+    `netem ${num(r, `${l}DelayMs`)} ms (RTT ${num(r, `${l}RttMs`)} ms), rate ${String(r[`${l}Rate`])}, ${num(r, 'imageMiB')} MiB image, read_ahead_kb ${num(r, `${l}ReadAheadKb`)}, max_sectors_kb ${num(r, `${l}MaxSectorsKb`)}${r.nbdkit ? `, ${String(r.nbdkit)}` : ''}`;
   const where = [['nbd', 'Nbd', 'buffered /dev/nbdN'], ['usb_disk', 'Usb', 'O_DIRECT USB disk']] as const;
   // The CPU ceiling of a path: its best round without netem (no "local" row: no ceiling known, every target applies).
   const ceiling = (w: 'Nbd' | 'Usb'): number | undefined => {
@@ -345,7 +346,7 @@ export function wanResults(results: GuestResult[]): BenchResult[] {
 
 export async function run(): Promise<BenchResult[]> {
   if (process.env.BENCH_VM_PARTS === 'wan') return runWanOnly();
-  const vm = await bootShippedDaemon(SCRIPT, 900_000);
+  const vm = await bootShippedDaemon(SCRIPT, 3_600_000);
   const results = [...benchResults(vm.results), ...wanResults(vm.results)];
   if (!vm.results.some((r) => r.scenario === 'daemon-mount-latency')) throw new Error('VM bench: no daemon-mount-latency result (did the driver start?)');
   results.unshift({ name: 'vm.boot_to_script', value: vm.timings.bootToScriptMs ?? NaN, unit: 'ms', note: `accel ${vm.accel}, kernel ${vm.kernelVersion}` });
@@ -385,7 +386,7 @@ async function bootShippedDaemon(script: string, timeoutMs: number): Promise<Run
 }
 
 async function runWanOnly(): Promise<BenchResult[]> {
-  const vm = await bootShippedDaemon(WAN_ONLY_SCRIPT, 1_500_000);
+  const vm = await bootShippedDaemon(WAN_ONLY_SCRIPT, 3_600_000);
   for (const r of vm.results) process.stderr.write(`vm result: ${JSON.stringify(r)}\n`);
   return [...wanResults(vm.results), { name: 'vm.total', value: vm.timings.totalMs, unit: 'ms', note: `WAN rows only, accel ${vm.accel}` }];
 }

@@ -60,6 +60,8 @@ function config(ctx: { ca: string }, settings: Settings, mountPoints = 2): objec
     Array.from({ length: Math.max(0, mountPoints - 2) }, (_, i) => [`Slot_${i + 2}`, { Mode: 1, NBDDevice: `/dev/nbd${i + 2}`, Timeout: 30, BlockSize: 512 }]),
   );
   return {
+    // E2E_BENCH_NBDKIT: another nbdkit for the whole run (e.g. one built as the BMC image ships it, /opt/nbdkit-1.47/sbin/nbdkit).
+    ...(process.env.E2E_BENCH_NBDKIT ? { Commands: { Nbdkit: process.env.E2E_BENCH_NBDKIT } } : {}),
     ...(settings.nbdkit ? { Nbdkit: settings.nbdkit } : {}),
     ...(settings.blockDevice ? { BlockDevice: settings.blockDevice } : {}),
     InactivityTimeout: settings.inactivity,

@@ -151,7 +151,8 @@ function rateFields(prefix: string, rates: ReadRate[]): Measures {
 export async function wanStream(c: Context, variant: string, links: LinkProfile[], imageMiB: number, rounds: number, cacheCapMiB: number | undefined, usb = true): Promise<Measures> {
   const image = randomImage(join(c.work, 'www'), `wan-${variant}.img`, imageMiB);
   const m = await Medium.open(c.connection, 'Legacy', c.legacy.id);
-  const out: Measures = { variant, imageMiB, rounds };
+  const nbdkit = process.env.E2E_BENCH_NBDKIT ?? 'nbdkit';
+  const out: Measures = { variant, imageMiB, rounds, nbdkit: (await run(nbdkit, ['--version'])).stdout.trim() };
   try {
     for (const profile of links) {
       const link = { ...profile, usb: profile.usb && usb };

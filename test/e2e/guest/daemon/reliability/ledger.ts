@@ -51,11 +51,11 @@ function listTree(dir: string, prefix = ''): string[] {
   return out;
 }
 
-/** Where a process's RSS is (/proc/PID/status): anonymous memory (heap, malloc) vs pages of mapped files (the node binary's code as new paths run). */
-export function rssParts(pid: number): { anonKiB: number; fileKiB: number } {
+/** Where a process's RSS is (/proc/PID/status): anonymous memory (heap, malloc), pages of mapped files (the node binary's code as new paths run), shared memory. */
+export function rssParts(pid: number): { anonKiB: number; fileKiB: number; shmemKiB: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kib = (name: string) => Number(new RegExp(`${name}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN);
-  return { anonKiB: kib('RssAnon'), fileKiB: kib('RssFile') };
+  return { anonKiB: kib('RssAnon'), fileKiB: kib('RssFile'), shmemKiB: kib('RssShmem') };
 }
 
 export async function takeLedger(): Promise<Ledger> {

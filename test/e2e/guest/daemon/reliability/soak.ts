@@ -48,6 +48,7 @@ export async function soak(w: World, o: SoakOptions): Promise<Measures> {
     const heap: HeapReading[] = [];
     const rssAnon: number[] = [];
     const rssFile: number[] = [];
+    const rssShmem: number[] = [];
     const ms: number[] = [];
     const t0 = Date.now();
     for (let n = 0; n < o.cycles; n++) {
@@ -61,8 +62,9 @@ export async function soak(w: World, o: SoakOptions): Promise<Measures> {
         const parts = rssParts(now.daemonPid);
         rssAnon.push(parts.anonKiB);
         rssFile.push(parts.fileKiB);
+        rssShmem.push(parts.shmemKiB);
         const changed = ledgerDifferences(start, now, Infinity);
-        process.stdout.write(`E2E-SOAK ${n + 1}/${o.cycles} cycles, ${Math.round((Date.now() - t0) / 1000)} s, daemon RSS ${now.daemonRssKiB} KiB (anon ${parts.anonKiB}, file ${parts.fileKiB}), heap after GC ${h.heapUsedKiB} KiB (total ${h.heapTotalKiB}, external ${h.externalKiB}), fds ${now.daemonFds}, ledger ${changed.length ? `changed: ${changed.join('; ')}` : 'unchanged'}\n`);
+        process.stdout.write(`E2E-SOAK ${n + 1}/${o.cycles} cycles, ${Math.round((Date.now() - t0) / 1000)} s, daemon RSS ${now.daemonRssKiB} KiB (anon ${parts.anonKiB}, file ${parts.fileKiB}, shmem ${parts.shmemKiB}), heap after GC ${h.heapUsedKiB} KiB (total ${h.heapTotalKiB}, external ${h.externalKiB}), fds ${now.daemonFds}, ledger ${changed.length ? `changed: ${changed.join('; ')}` : 'unchanged'}\n`);
       }
     }
     const soakMs = Date.now() - t0;
@@ -89,6 +91,7 @@ export async function soak(w: World, o: SoakOptions): Promise<Measures> {
       rssSamplesKiB: rss,
       rssAnonSamplesKiB: rssAnon,
       rssFileSamplesKiB: rssFile,
+      rssShmemSamplesKiB: rssShmem,
       rssAllowanceKiB: o.rssAllowanceKiB,
       heapStart,
       heapEnd,
