@@ -16,7 +16,7 @@ const ORDER: Kind[] = ['disk', 'cd', 'smb', 'proxy'];
 
 export interface SoakOptions {
   cycles: number;
-  /** How much the daemon's RSS may grow over the soak (see the README's reliability section). */
+  /** How much the daemon's anonymous RSS may grow over the soak (see the README's reliability section). */
   rssAllowanceKiB: number;
   /** How much the daemon's live JavaScript heap (after a full GC) may grow. */
   heapAllowanceKiB: number;
