@@ -67,36 +67,43 @@ async function tcpConnectMs(port: number): Promise<number> {
 }
 
 interface ReadRate {
-  /** MiB/s over the whole read. */
+  /** MiB/s over the whole read, as the reader saw it. */
   whole: number;
-  /** MiB/s over its second half. */
+  /** MiB/s at which /dev/nbdN delivered the image's second half. */
   sustained: number;
 }
 
+/** Sectors read so far by a block device (/sys/block/NAME/stat, third field). */
+function sectorsRead(nbd: string): number {
+  return Number(readFileSync(`/sys/block/${nbd}/stat`, 'utf8').trim().split(/\s+/)[2]);
+}
+
 /**
- * dd's sequential 128 KiB reads, timed whole and over the second half. The
+ * dd's sequential 128 KiB reads of `device`, timed whole, and the rate at
+ * which the nbd device under it delivered the second half of the image. The
  * start of a read pays costs counted in round trips: TCP slow start on each
  * new HTTPS connection and the kernel's readahead window ramping up to 8 MiB
  * (about ten round trips, 16 s on a slow-motion link). An installer reading
  * gigabytes pays them once; over a test image of a few dozen MiB they are a
- * large share, so the second half is what the path sustains. dd's progress
- * is its rchar in /proc/PID/io, polled every 20 ms.
+ * large share. The reader's own clock cannot time the second half (readahead
+ * has fetched part of it before the reader gets there), the nbd device's
+ * completed sectors can: nothing reaches /dev/nbdN faster than the link
+ * brings it, and when the USB gadget reads, slower than it consumes it.
+ * Both are polled every 20 ms.
  */
-async function sequentialRead(device: string, bytes: number, direct: boolean): Promise<ReadRate> {
+async function sequentialRead(device: string, nbd: string, bytes: number, direct: boolean): Promise<ReadRate> {
   dropCaches();
+  const base = sectorsRead(nbd);
   const t0 = process.hrtime.bigint();
   const dd = spawn('dd', [`if=${device}`, 'of=/dev/null', 'bs=128K', ...(direct ? ['iflag=direct'] : []), 'status=none'], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   dd.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   let half: bigint | undefined;
+  let full: bigint | undefined;
   const poll = setInterval(() => {
-    if (half !== undefined) return;
-    try {
-      const rchar = Number(/^rchar: (\d+)/m.exec(readFileSync(`/proc/${dd.pid}/io`, 'utf8'))?.[1]);
-      if (rchar >= bytes / 2) half = process.hrtime.bigint();
-    } catch {
-      // dd has exited
-    }
+    const delivered = (sectorsRead(nbd) - base) * 512;
+    if (half === undefined && delivered >= bytes / 2) half = process.hrtime.bigint();
+    if (full === undefined && delivered >= bytes) full = process.hrtime.bigint();
   }, 20);
   const code = await new Promise<number | null>((resolve, reject) => {
     dd.once('error', reject);
@@ -104,8 +111,9 @@ async function sequentialRead(device: string, bytes: number, direct: boolean): P
   }).finally(() => clearInterval(poll));
   const end = process.hrtime.bigint();
   if (code !== 0) throw new Error(`dd if=${device}: exit ${code}: ${stderr.trim()}`);
-  const mibps = (b: number, from: bigint) => round(b / 2 ** 20 / (Number(end - from) / 1e9));
-  return { whole: mibps(bytes, t0), sustained: half === undefined ? mibps(bytes, t0) : mibps(bytes / 2, half) };
+  const mibps = (b: number, from: bigint, to: bigint) => round(b / 2 ** 20 / (Number(to - from) / 1e9));
+  const whole = mibps(bytes, t0, end);
+  return { whole, sustained: half === undefined ? whole : mibps(bytes / 2, half, full ?? end) };
 }
 
 /** Random 4 KiB reads at fresh 1 MiB-spaced offsets (buffered, caches dropped: nothing cached, no readahead for random reads). */
@@ -180,9 +188,9 @@ export async function wanStream(c: Context, variant: string, links: LinkProfile[
         const usb: ReadRate[] = [];
         try {
           for (let i = 0; i < rounds; i++) {
-            nbd.push(await sequentialRead(nbdDev, image.bytes, false));
-            if (link.usb) usb.push(await sequentialRead(`/dev/${disk.name}`, image.bytes, true));
-            const say = (r: ReadRate | undefined) => (r ? `${r.whole} MiB/s (second half ${r.sustained})` : '-');
+            nbd.push(await sequentialRead(nbdDev, c.legacy.nbd, image.bytes, false));
+            if (link.usb) usb.push(await sequentialRead(`/dev/${disk.name}`, c.legacy.nbd, image.bytes, true));
+            const say = (r: ReadRate | undefined) => (r ? `${r.whole} MiB/s (nbd delivered the second half at ${r.sustained})` : '-');
             progress(`${variant} ${link.name} round ${i + 1}: nbd ${say(nbd.at(-1))}, usb ${say(usb.at(-1))}, cache peak ${(peak / 2 ** 20).toFixed(1)} MiB`);
           }
         } finally {
