@@ -7,6 +7,8 @@
 //   SOAK_CYCLES=300 SOAK_RSS_ALLOWANCE_KIB=4096 SOAK_HEAP_ALLOWANCE_KIB=2048 npx tsx bench/soak.ts
 // SOAK_DAEMON_ENV="MALLOC_ARENA_MAX=2" adds environment to the daemon's unit
 // (a runtime drop-in) to compare memory settings against the unit as shipped.
+// SOAK_HEAP_CENSUS=1 takes heap snapshots after the warm-up and at the end
+// and prints what grew, by kind of object.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,7 +40,7 @@ async function main(): Promise<number> {
         if (progress) progress(line);
         else if (line.startsWith('E2E-SOAK') || line.startsWith('E2E-RELIABILITY')) process.stdout.write(`  ${line}\n`);
       },
-      env: { E2E_RELIABILITY_SCENARIOS: 'reliability-soak', E2E_SOAK_CYCLES: String(cycles), E2E_SOAK_RSS_ALLOWANCE_KIB: String(rssAllowanceKiB), E2E_SOAK_HEAP_ALLOWANCE_KIB: String(heapAllowanceKiB), ...(process.env.SOAK_DAEMON_ENV ? { E2E_SOAK_DAEMON_ENV: process.env.SOAK_DAEMON_ENV } : {}) },
+      env: { E2E_RELIABILITY_SCENARIOS: 'reliability-soak', E2E_SOAK_CYCLES: String(cycles), E2E_SOAK_RSS_ALLOWANCE_KIB: String(rssAllowanceKiB), E2E_SOAK_HEAP_ALLOWANCE_KIB: String(heapAllowanceKiB), ...(process.env.SOAK_DAEMON_ENV ? { E2E_SOAK_DAEMON_ENV: process.env.SOAK_DAEMON_ENV } : {}), ...(process.env.SOAK_HEAP_CENSUS === '1' ? { E2E_SOAK_HEAP_CENSUS: '1' } : {}) },
     });
     const r = run.results.find((x) => x.scenario === 'reliability-soak');
     if (!r) throw new Error(`no soak result; console tail:\n${run.console.split('\n').slice(-30).join('\n')}`);

@@ -6,7 +6,7 @@
 import { sleep, waitFor } from '../kernel-view.js';
 import type { Measures } from '../scenarios.js';
 import { sha256Prefix } from './host-side.js';
-import { heapAfterGc, type HeapReading } from './heap.js';
+import { censusGrowth, heapAfterGc, heapCensus, type HeapCensus, type HeapReading } from './heap.js';
 import { takeLedger, ledgerDifferences, rssParts, type Ledger } from './ledger.js';
 import { eject, insert, proxyServer, type Kind } from './media.js';
 import { mainPid } from './unit.js';
@@ -43,6 +43,10 @@ export async function soak(w: World, o: SoakOptions): Promise<Measures> {
     for (let n = 0; n < ORDER.length; n++) await cycle(n);
     await sleep(2000);
     const heapStart = await heapAfterGc(await mainPid());
+    // E2E_SOAK_HEAP_CENSUS=1: heap snapshots after the warm-up and at the end, what grew by kind (finding a leak, not judging one).
+    const census = process.env.E2E_SOAK_HEAP_CENSUS === '1';
+    let censusStart: HeapCensus | undefined;
+    if (census) censusStart = await heapCensus(await mainPid());
     const start = await takeLedger();
     const rss: number[] = [];
     const heap: HeapReading[] = [];
@@ -77,6 +81,8 @@ export async function soak(w: World, o: SoakOptions): Promise<Measures> {
       return differences.length === 0;
     }, 1000).catch(() => undefined);
     const heapEnd = await heapAfterGc(end.daemonPid);
+    const heapGrowth = censusStart ? censusGrowth(censusStart, await heapCensus(end.daemonPid)) : undefined;
+    if (heapGrowth) for (const g of heapGrowth) process.stdout.write(`E2E-SOAK heap growth ${g.kind}: ${g.count >= 0 ? '+' : ''}${g.count} objects, ${g.bytes >= 0 ? '+' : ''}${g.bytes} bytes\n`);
     if (heapEnd.heapUsedKiB - heapStart.heapUsedKiB > o.heapAllowanceKiB) differences.push(`live heap after GC: ${heapStart.heapUsedKiB} -> ${heapEnd.heapUsedKiB} KiB (more than +${o.heapAllowanceKiB} KiB; samples ${JSON.stringify(heap.map((x) => x.heapUsedKiB))})`);
     const ledger = { start, end };
     if (differences.length) throw new Error(`leak ledger after ${o.cycles} cycles: ${differences.join('; ')}; ledger ${JSON.stringify(ledger)}`);
@@ -97,6 +103,7 @@ export async function soak(w: World, o: SoakOptions): Promise<Measures> {
       heapEnd,
       heapSamples: heap,
       heapAllowanceKiB: o.heapAllowanceKiB,
+      ...(heapGrowth ? { heapGrowth } : {}),
       ledger,
     };
   } finally {
