@@ -265,10 +265,10 @@ export function wanResults(results: GuestResult[]): BenchResult[] {
     const rounds = [...((def[`local${w}Rounds`] as number[] | undefined) ?? []), ...((def[`local${w}SustainedRounds`] as number[] | undefined) ?? [])];
     return rounds.length ? Math.max(...rounds) : undefined;
   };
-  // The rate a path sustains (how fast /dev/nbdN delivered each read's second half, see sequentialRead in wan.ts) where the guest measured it; whole reads in the note.
+  // The rate a path sustains (the link's rate while each read's second half crossed it, see sequentialRead in wan.ts) where the guest measured it; whole reads in the note.
   const rateKey = (r: GuestResult, prefix: string): string => (r[`${prefix}SustainedMiBps`] !== undefined ? `${prefix}SustainedMiBps` : `${prefix}MiBps`);
   const wholeNote = (r: GuestResult, prefix: string): string =>
-    r[`${prefix}SustainedMiBps`] !== undefined ? `the rate /dev/nbdN delivered each read's second half at, ${spread(r, `${prefix}SustainedRounds`)}; whole reads as the reader saw them ${spread(r, `${prefix}Rounds`)}` : spread(r, `${prefix}Rounds`);
+    r[`${prefix}SustainedMiBps`] !== undefined ? `the link's rate while each read's second half crossed it, ${spread(r, `${prefix}SustainedRounds`)}; whole reads as the reader saw them ${spread(r, `${prefix}Rounds`)}` : spread(r, `${prefix}Rounds`);
   for (const [name, w] of where) {
     if (def[`local${w}MiBps`] === undefined) continue;
     out.push({ name: `vm.wan.default.local.${name}`, value: num(def, `local${w}MiBps`), unit: 'MiB/s', note: `no netem: the ceiling this VM's CPU allows on the same path; ${spread(def, `local${w}Rounds`)}` });

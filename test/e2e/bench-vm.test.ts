@@ -106,14 +106,14 @@ describe('bench/vm: WAN streaming rows', function () {
     assert.equal(byName.get('vm.wan.default.wan100slow.random_4k')?.pass, true);
   });
 
-  it('judges a read by the rate it sustains (/dev/nbdN delivering its second half) where the guest measured it, the whole read in the note', function () {
+  it('judges a read by the rate it sustains (the link carrying its second half) where the guest measured it, the whole read in the note', function () {
     const sustained = (l: string, nbd: number, usb: number) => ({ [`${l}NbdSustainedMiBps`]: nbd, [`${l}NbdSustainedRounds`]: [nbd], [`${l}UsbSustainedMiBps`]: usb, [`${l}UsbSustainedRounds`]: [usb] });
     const slow = [{ ...lines[0], ...link('wan100slow', 800, '6250kbit', 1600), ...reads('wan100slow', 0.5, 0.5, 1700), ...sustained('wan100slow', 0.66, 0.55) }];
     const byName = new Map(wanResults(slow).map((r) => [r.name, r]));
     const nbd = byName.get('vm.wan.default.wan100slow.nbd.link_fraction');
     assert.equal(nbd?.value, 0.89);
     assert.equal(nbd?.pass, true, '0.66 of 0.745 MiB/s sustained, though 0.5 over the whole read');
-    assert.match(nbd?.note ?? '', /delivered each read's second half at, rounds \[0\.66\]; whole reads as the reader saw them rounds \[0\.5\]/);
+    assert.match(nbd?.note ?? '', /while each read's second half crossed it, rounds \[0\.66\]; whole reads as the reader saw them rounds \[0\.5\]/);
     assert.equal(byName.get('vm.wan.default.wan100slow.usb_disk.link_fraction')?.pass, false, '0.55 of 0.745 is 0.74');
   });
 

@@ -69,41 +69,40 @@ async function tcpConnectMs(port: number): Promise<number> {
 interface ReadRate {
   /** MiB/s over the whole read, as the reader saw it. */
   whole: number;
-  /** MiB/s at which /dev/nbdN delivered the image's second half. */
+  /** MiB/s the link carried while the image's second half crossed it. */
   sustained: number;
 }
 
-/** Sectors read so far by a block device (/sys/block/NAME/stat, third field). */
-function sectorsRead(nbd: string): number {
-  return Number(readFileSync(`/sys/block/${nbd}/stat`, 'utf8').trim().split(/\s+/)[2]);
+/** Bytes that crossed the loopback device so far: the netem link, which only the image's HTTPS traffic uses during a read (nbd and D-Bus are unix sockets). */
+function linkBytes(): number {
+  return Number(readFileSync('/sys/class/net/lo/statistics/rx_bytes', 'utf8'));
 }
 
 /**
- * dd's sequential 128 KiB reads of `device`, timed whole, and the rate at
- * which the nbd device under it delivered the second half of the image. The
- * start of a read pays costs counted in round trips: TCP slow start on each
- * new HTTPS connection and the kernel's readahead window ramping up to 8 MiB
- * (about ten round trips, 16 s on a slow-motion link). An installer reading
- * gigabytes pays them once; over a test image of a few dozen MiB they are a
- * large share. The reader's own clock cannot time the second half (readahead
- * has fetched part of it before the reader gets there), the nbd device's
- * completed sectors can: nothing reaches /dev/nbdN faster than the link
- * brings it, and when the USB gadget reads, slower than it consumes it.
- * Both are polled every 20 ms.
+ * dd's sequential 128 KiB reads of `device`, timed whole, and the rate the
+ * link carried the image's second half at. The start of a read pays costs
+ * counted in round trips: TCP slow start on each new HTTPS connection and
+ * the kernel's readahead window ramping up to 8 MiB (about ten round trips,
+ * 16 s on a slow-motion link). An installer reading gigabytes pays them
+ * once; over a test image of a few dozen MiB they are a large share. Neither
+ * the reader's clock nor the nbd device's completed requests can time the
+ * second half (readahead fetched part of it before the reader got there,
+ * and 8 MiB requests complete in bursts); the bytes crossing the link can.
+ * Polled every 20 ms.
  */
-async function sequentialRead(device: string, nbd: string, bytes: number, direct: boolean): Promise<ReadRate> {
+async function sequentialRead(device: string, bytes: number, direct: boolean): Promise<ReadRate> {
   dropCaches();
-  const base = sectorsRead(nbd);
+  const base = linkBytes();
   const t0 = process.hrtime.bigint();
   const dd = spawn('dd', [`if=${device}`, 'of=/dev/null', 'bs=128K', ...(direct ? ['iflag=direct'] : []), 'status=none'], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   dd.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  let half: bigint | undefined;
-  let full: bigint | undefined;
+  let half: { t: bigint; bytes: number } | undefined;
+  let last = { t: t0, bytes: base };
   const poll = setInterval(() => {
-    const delivered = (sectorsRead(nbd) - base) * 512;
-    if (half === undefined && delivered >= bytes / 2) half = process.hrtime.bigint();
-    if (full === undefined && delivered >= bytes) full = process.hrtime.bigint();
+    const now = { t: process.hrtime.bigint(), bytes: linkBytes() };
+    if (now.bytes !== last.bytes) last = now;
+    if (half === undefined && now.bytes - base >= bytes / 2) half = now;
   }, 20);
   const code = await new Promise<number | null>((resolve, reject) => {
     dd.once('error', reject);
@@ -113,7 +112,8 @@ async function sequentialRead(device: string, nbd: string, bytes: number, direct
   if (code !== 0) throw new Error(`dd if=${device}: exit ${code}: ${stderr.trim()}`);
   const mibps = (b: number, from: bigint, to: bigint) => round(b / 2 ** 20 / (Number(to - from) / 1e9));
   const whole = mibps(bytes, t0, end);
-  return { whole, sustained: half === undefined ? whole : mibps(bytes / 2, half, full ?? end) };
+  // From the sample that passed half the image to the last sample in which bytes still moved.
+  return { whole, sustained: half === undefined || last.t <= half.t ? whole : mibps(last.bytes - half.bytes, half.t, last.t) };
 }
 
 /** Random 4 KiB reads at fresh 1 MiB-spaced offsets (buffered, caches dropped: nothing cached, no readahead for random reads). */
@@ -188,9 +188,9 @@ export async function wanStream(c: Context, variant: string, links: LinkProfile[
         const usb: ReadRate[] = [];
         try {
           for (let i = 0; i < rounds; i++) {
-            nbd.push(await sequentialRead(nbdDev, c.legacy.nbd, image.bytes, false));
-            if (link.usb) usb.push(await sequentialRead(`/dev/${disk.name}`, c.legacy.nbd, image.bytes, true));
-            const say = (r: ReadRate | undefined) => (r ? `${r.whole} MiB/s (nbd delivered the second half at ${r.sustained})` : '-');
+            nbd.push(await sequentialRead(nbdDev, image.bytes, false));
+            if (link.usb) usb.push(await sequentialRead(`/dev/${disk.name}`, image.bytes, true));
+            const say = (r: ReadRate | undefined) => (r ? `${r.whole} MiB/s (the link carried the second half at ${r.sustained})` : '-');
             progress(`${variant} ${link.name} round ${i + 1}: nbd ${say(nbd.at(-1))}, usb ${say(usb.at(-1))}, cache peak ${(peak / 2 ** 20).toFixed(1)} MiB`);
           }
         } finally {
