@@ -1,6 +1,7 @@
 // The VM harness itself: exit codes, the share, failures it must report.
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
+import { connect, createServer, type AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -34,6 +35,28 @@ describe('e2e: VM harness building blocks', function () {
   });
 });
 
+/**
+ * Sends a line to 127.0.0.1:port and resolves with all it gets back before
+ * the close. Until the guest listens, slirp accepts and then closes at once
+ * (nothing back): try again until an answer or the deadline.
+ */
+async function askThroughForward(port: number, line: string, deadlineMs: number): Promise<string> {
+  const until = Date.now() + deadlineMs;
+  for (;;) {
+    const answer = await new Promise<string>((resolve) => {
+      let got = '';
+      const socket = connect(port, '127.0.0.1', () => socket.write(`${line}\n`));
+      socket.setTimeout(30_000, () => socket.destroy());
+      socket.on('data', (d: Buffer) => (got += d.toString()));
+      socket.on('error', () => undefined);
+      socket.on('close', () => resolve(got));
+    });
+    if (answer !== '') return answer;
+    if (Date.now() > until) throw new Error(`nothing came back through the forwarded port ${port} in ${deadlineMs} ms`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
 // Every timeout here only guards against a hung guest: a boot of seconds on a
 // quiet machine took over 90 s with several TCG guests and busy loops beside it.
 const BOOT_GUARD_MS = 600_000;
@@ -41,30 +64,53 @@ const BOOT_GUARD_MS = 600_000;
 describe('e2e: VM harness in qemu', function () {
   this.timeout(BOOT_GUARD_MS + 120_000);
 
-  it('returns the guest exit code, results and files through the share', async function () {
+  it('returns the guest exit code, results and files through the share; a forwarded port reaches the guest, which reaches nothing else', async function () {
     const share = mkdtempSync(join(tmpdir(), 'e2e-harness-'));
+    // A host service the guest must NOT reach: slirp without restrict=on maps 10.0.2.2 to the host's loopback.
+    const hostOnly = createServer((socket) => socket.end('reached the host\n'));
+    await new Promise<void>((resolve) => hostOnly.listen(0, '127.0.0.1', resolve));
+    const hostOnlyPort = (hostOnly.address() as AddressInfo).port;
+    let hostPort: number | undefined;
+    let probe: Promise<string> | undefined;
+    const show = verboseConsole('harness');
     try {
       writeFileSync(join(share, 'from-host.txt'), 'host says hi\n');
       const run = await runInVm({
         share,
         timeoutMs: BOOT_GUARD_MS,
-        onLine: verboseConsole('harness'),
+        forwardTcp: [{ guestPort: 7000 }],
+        onForwarded: (forwarded) => (hostPort = forwarded[0]!.hostPort),
+        env: { HOST_ONLY_PORT: String(hostOnlyPort) },
+        onLine: (line) => {
+          show?.(line);
+          if (line === 'E2E-LISTENING' && hostPort !== undefined) probe = askThroughForward(hostPort, 'ping', 300_000);
+        },
         script: [
           'set -e',
           'echo "guest kernel $(uname -r)"',
           'grep -q "host says hi" "$E2E_SHARE/from-host.txt"',
           'touch /run/writable /tmp/writable /var/tmp/writable',
           '! touch /usr/should-be-read-only 2>/dev/null',
+          // restrict=on: the host's loopback is not reachable from the guest (the connect times out).
+          'if busybox nc -w 5 10.0.2.2 "$HOST_ONLY_PORT" </dev/null | grep -q reached; then echo "E2E-STEP-FAIL the guest reached the host"; exit 9; fi',
+          'echo E2E-LISTENING',
+          // One connection, whenever the host makes it (it retries until nc listens).
+          'timeout 300 busybox nc -l -p 7000 -e /bin/sh -c \'read -r line; echo "guest got $line"\'',
           'echo "{\\"scenario\\":\\"harness\\",\\"pass\\":true}" >> "$E2E_SHARE/results.jsonl"',
           'echo from-guest > "$E2E_SHARE/from-guest.txt"',
           'exit 7',
         ].join('\n'),
       });
-      assert.equal(run.exitCode, 7);
+      assert.equal(run.exitCode, 7, `guest exit code ${run.exitCode}; console tail:\n${run.console.split('\n').slice(-15).join('\n')}`);
       assert.deepEqual(run.results, [{ scenario: 'harness', pass: true }]);
       assert.equal(readFileSync(join(share, 'from-guest.txt'), 'utf8'), 'from-guest\n');
       assert.match(run.console, /guest kernel \d+\.\d+\.\d+-\d+-amd64/);
+      assert.match(run.console, /^E2E-NET \S+ 10\.0\.2\.15\/24$/m);
+      assert.deepEqual(run.forwarded, [{ guestPort: 7000, hostPort }]);
+      assert.ok(probe, 'the guest never said it listens');
+      assert.equal(await probe, 'guest got ping\n');
     } finally {
+      hostOnly.close();
       rmSync(share, { recursive: true, force: true });
     }
   });

@@ -74,6 +74,25 @@ done
 mountpoint -q /sys/kernel/config || mount -t configfs configfs /sys/kernel/config || stage2_fail "mount configfs"
 echo "E2E-MODULES-LOADED ms=$(( ($(date +%s%N) - modules_start) / 1000000 ))"
 
+# Forwarded ports (runInVm forwardTcp): the virtio NIC of qemu's user-mode
+# network gets the address slirp forwards to. No udevd and no DHCP: the
+# kernel's own interface name, found by its driver, and a static address.
+if [ -n "${E2E_NET_ADDRESS:-}" ]; then
+  modprobe -d "$E2E_MODULES_BASE" virtio_net || stage2_fail "modprobe virtio_net (the NIC for forwarded ports)"
+  nic=""
+  for _ in $(seq 100); do
+    for dev in /sys/class/net/*; do
+      [ "$(basename "$(readlink -f "$dev/device/driver" 2>/dev/null)")" = virtio_net ] && nic=$(basename "$dev")
+    done
+    [ -n "$nic" ] && break
+    sleep 0.1
+  done
+  [ -n "$nic" ] || stage2_fail "no virtio_net interface appeared in /sys/class/net"
+  ip addr add "$E2E_NET_ADDRESS" dev "$nic" || stage2_fail "ip addr add $E2E_NET_ADDRESS dev $nic"
+  ip link set "$nic" up || stage2_fail "ip link set $nic up"
+  echo "E2E-NET $nic $E2E_NET_ADDRESS"
+fi
+
 cd /tmp || stage2_fail "cd /tmp"
 echo "E2E-SCRIPT-START uptime=$(cut -d' ' -f1 /proc/uptime)"
 bash "$E2E_SHARE/.e2e/script.sh" </dev/null

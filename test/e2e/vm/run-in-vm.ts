@@ -11,6 +11,7 @@ import { requireCommand } from '../../support/require-command.js';
 import { buildInitramfs, repoRoot, type Initramfs } from './initramfs.js';
 import { findDebianKernel, type DebianKernel } from './kernel.js';
 import { chooseAccelerator } from './accel.js';
+import { GUEST_ADDRESS_CIDR, nicArgs, resolveForwards, type ResolvedForward, type TcpForward } from './forward.js';
 
 /** Where the share appears in the guest (a tmpfs /run on a read-only root, so always creatable). */
 export const GUEST_SHARE = '/run/e2e-share';
@@ -67,6 +68,16 @@ export interface RunInVmOptions {
    * the guest script runs under a bash PID 1.
    */
   installRoot?: string;
+  /**
+   * Guest TCP ports the host reaches at 127.0.0.1:hostPort (free ports are
+   * chosen when hostPort is omitted; `result.forwarded` and `onForwarded` say
+   * which). The guest then has a virtio NIC at 10.0.2.15/24 on a user-mode
+   * network that reaches nothing outside (restrict=on). Without it the guest
+   * has no NIC at all.
+   */
+  forwardTcp?: TcpForward[];
+  /** Called with the forwarded ports before qemu starts, so the host knows them before the guest needs them. */
+  onForwarded?: (forwarded: ResolvedForward[]) => void;
   /** Extra variables for the guest script (no secrets: they sit in a file on the share). */
   env?: Record<string, string>;
   memoryMiB?: number;
@@ -88,6 +99,8 @@ export interface RunInVmResult {
   share: string;
   accel: string;
   kernelVersion: string;
+  /** The forwarded ports (forwardTcp), host side chosen; empty without. */
+  forwarded: ResolvedForward[];
   timings: {
     /** qemu start to the first line of the guest script. */
     bootToScriptMs?: number;
@@ -109,7 +122,7 @@ function shellQuote(value: string): string {
   return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
-function writeGuestInputs(share: string, options: RunInVmOptions, kernel: DebianKernel): void {
+function writeGuestInputs(share: string, options: RunInVmOptions, kernel: DebianKernel, forwarded: ResolvedForward[]): void {
   const dir = join(share, '.e2e');
   mkdirSync(dir, { recursive: true });
   // Replacement modules travel through the share: the guest's tmpfs /tmp,
@@ -127,6 +140,8 @@ function writeGuestInputs(share: string, options: RunInVmOptions, kernel: Debian
     E2E_REPO: GUEST_REPO,
     E2E_REPLACE_MODULES: replace.join(' '),
     E2E_WATCHDOG_S: String(Math.ceil(options.timeoutMs / 1000) + 15),
+    // stage2.sh gives the NIC this address (no DHCP) when there is one.
+    ...(forwarded.length ? { E2E_NET_ADDRESS: GUEST_ADDRESS_CIDR } : {}),
     ...options.env,
   };
   const lines = Object.entries(env).map(([k, v]) => {
@@ -193,7 +208,8 @@ async function boot(
   share: string,
   options: RunInVmOptions,
 ): Promise<RunInVmResult> {
-  writeGuestInputs(share, options, kernel);
+  const forwarded = await resolveForwards(options.forwardTcp ?? []);
+  writeGuestInputs(share, options, kernel, forwarded);
   const accel = chooseAccelerator();
 
   const cmdline = [
@@ -226,7 +242,7 @@ async function boot(
     '-m', String(options.memoryMiB ?? 1024),
     '-nographic',
     '-no-reboot',
-    '-nic', 'none',
+    ...nicArgs(forwarded),
     '-kernel', kernel.vmlinuz,
     '-initrd', initramfs.path,
     '-append', cmdline,
@@ -239,6 +255,7 @@ async function boot(
     '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04',
   ];
 
+  if (forwarded.length) options.onForwarded?.(forwarded);
   const started = Date.now();
   // qemu stays in our process group so a ^C reaches it too; the guest's own
   // watchdog (E2E_WATCHDOG_S) bounds it should this process die without killing it.
@@ -327,6 +344,7 @@ async function boot(
     share,
     accel: accel.name,
     kernelVersion: kernel.version,
+    forwarded,
     timings: { totalMs, initramfsFromCache: initramfs.fromCache },
   };
   if (bootToScriptMs !== undefined) result.timings.bootToScriptMs = bootToScriptMs;
