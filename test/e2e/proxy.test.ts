@@ -4,29 +4,38 @@
 // far side the CLI as shipped (the npm package, packed and installed on the
 // host into a fresh project on the share: test/nbd/support/installed-cli.ts)
 // serving a local file, then headless Chromium serving a File through the browser
-// module (only when named: see below). The guest's USB host (dummy_hcd)
-// must read the served bytes; --rw writes must land in the local file;
-// Ctrl-C / session.stop() must eject.
-// Relay, CLI and browser run inside the VM: the relay needs the daemon's unix
-// socket, and one boot runs all three (guest/proxy/driver.ts).
+// module. The guest's USB host (dummy_hcd) must read the served bytes; --rw
+// writes must land in the local file; Ctrl-C / session.stop() must eject.
+// Relay and CLI run inside the VM (the relay needs the daemon's unix socket;
+// guest/proxy/driver.ts). The browser runs here on the host, as an
+// operator's browser runs on another machine than the BMC: it reaches the
+// guest's fake bmcweb through a forwarded port and acts when the guest asks
+// (host/proxy-browser.ts). One boot runs all three.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildPatchedMassStorageModule } from '../kernel/build-module.js';
-import { bundleBrowserModule } from '../nbd/support/browser-page.js';
+import type { Browser } from 'playwright-core';
+import { bundleBrowserModule, launchChromium } from '../nbd/support/browser-page.js';
 import { installCliPackage } from '../nbd/support/installed-cli.js';
 import { requireCommand } from '../support/require-command.js';
+import { BROWSER_GUEST_PORT } from './guest/proxy/browser-link.js';
+import { HostBrowser } from './host/proxy-browser.js';
 import { verboseConsole } from './vm/guest-scripts.js';
 import { runInVm, type GuestResult, type RunInVmResult } from './vm/run-in-vm.js';
 import { installShippedDaemon } from './vm/shipped-daemon.js';
 
-describe('e2e: proxy mode in a qemu VM (the CLI through a bmcweb-like relay to the shipped daemon)', function () {
+describe('e2e: proxy mode in a qemu VM (the CLI and a browser through a bmcweb-like relay to the shipped daemon)', function () {
   this.timeout(1_800_000);
   let run: RunInVmResult;
   let installDir: string | undefined;
   let share: string | undefined;
-  after(() => {
+  let browser: Browser | undefined;
+  let hostBrowser: HostBrowser | undefined;
+  after(async () => {
+    await hostBrowser?.settle();
+    await browser?.close().catch(() => undefined);
     for (const dir of [installDir, share]) if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -36,6 +45,7 @@ describe('e2e: proxy mode in a qemu VM (the CLI through a bmcweb-like relay to t
     requireCommand('nbd-client', 'nbd-client');
     requireCommand('openssl', 'openssl');
     requireCommand('dbus-daemon', 'dbus');
+    const chromium = requireCommand('chromium', 'chromium');
     let ko: string;
     try {
       ko = (await buildPatchedMassStorageModule()).ko;
@@ -49,6 +59,10 @@ describe('e2e: proxy mode in a qemu VM (the CLI through a bmcweb-like relay to t
     await installCliPackage(join(share, 'operator'));
     // The web UI's side: the browser module bundled here (esbuild), as a web UI would ship it.
     writeFileSync(join(share, 'nbd-browser.js'), await bundleBrowserModule());
+    // The operator's browser, on this side of the forwarded port; launched before the boot so a broken Chromium fails fast.
+    browser = await launchChromium(chromium, 120_000);
+    const operator = (hostBrowser = new HostBrowser(browser, share));
+    const show = verboseConsole('proxy');
     run = await runInVm({
       share,
       installRoot: shipped.root,
@@ -56,7 +70,12 @@ describe('e2e: proxy mode in a qemu VM (the CLI through a bmcweb-like relay to t
       timeoutMs: 1_700_000,
       memoryMiB: 1536,
       replaceModules: { usb_f_mass_storage: ko },
-      onLine: verboseConsole('proxy'),
+      forwardTcp: [{ guestPort: BROWSER_GUEST_PORT }],
+      onForwarded: ([bmcweb]) => operator.forwardedTo(bmcweb!.hostPort),
+      onLine: (line) => {
+        show?.(line);
+        operator.onLine(line);
+      },
       // While developing: E2E_PROXY_SCENARIOS='proxy-browser' runs only those (the others then fail as missing).
       ...(process.env.E2E_PROXY_SCENARIOS ? { env: { E2E_PROXY_SCENARIOS: process.env.E2E_PROXY_SCENARIOS } } : {}),
     });
@@ -78,13 +97,12 @@ describe('e2e: proxy mode in a qemu VM (the CLI through a bmcweb-like relay to t
     passed('proxy-cli-rw');
   });
 
-  // proxy-browser (headless Chromium in the guest) runs only when named in E2E_PROXY_SCENARIOS: its
-  // navigation to the in-guest server times out (test/e2e/README.md, "Proxy scenarios").
-  if (process.env.E2E_PROXY_SCENARIOS?.split(/\s+/).includes('proxy-browser')) {
-    it('headless Chromium serves a File through the browser module: the same USB check; session.stop() ejects', function () {
-      assert.equal(passed('proxy-browser').end, 'local');
-    });
-  }
+  it('headless Chromium on the host, through a forwarded port, serves a File through the browser module: the same USB check; session.stop() ejects', function () {
+    const result = passed('proxy-browser');
+    assert.deepEqual(hostBrowser!.reports.filter((r) => r.step === 'failed'), [], "the host's browser failed");
+    assert.deepEqual(hostBrowser!.reports.map((r) => r.step), ['serving', 'stopped']);
+    assert.equal(result.end, 'local');
+  });
 
   it('prints the timings', function () {
     const line = Object.fromEntries(run.results.map((r) => [r.scenario, { ...r, scenario: undefined, pass: undefined, reason: undefined }]));

@@ -2,12 +2,14 @@
 // headless Chromium that loads it. The page logs in like webui-vue (POST
 // /login sets the session cookie and XSRF-TOKEN), then serves the file
 // picked in <input type=file> with the CSRF token as the websocket
-// subprotocol. Used on the host (test/nbd/browser.test.ts) and in the e2e VM
+// subprotocol. Used on the host (test/nbd/browser.test.ts, and the e2e VM's
+// browser, test/e2e/host/proxy-browser.ts); the fake bmcweb in the VM publishes it
 // (test/e2e/guest/proxy/).
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
-import { chromium, type Browser, type Page } from 'playwright-core';
+// esbuild and playwright-core load only when used: the e2e guest publishes
+// the page (a bundle made on the host) and never launches a browser.
+import type { Browser, Page } from 'playwright-core';
 import type { FakeBmcweb } from './fake-bmcweb.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -34,6 +36,7 @@ const PAGE = `<!doctype html>
 
 /** nbd/browser/index.ts bundled by esbuild: what a web UI would ship. */
 export async function bundleBrowserModule(): Promise<Buffer> {
+  const { build } = await import('esbuild');
   const bundle = await build({ entryPoints: [join(ROOT, 'nbd/browser/index.ts')], bundle: true, format: 'esm', platform: 'browser', target: 'es2022', write: false });
   return Buffer.from(bundle.outputFiles[0]!.contents);
 }
@@ -46,11 +49,11 @@ export async function publishTestPage(bmc: FakeBmcweb, bundle?: Buffer): Promise
 
 /**
  * Debian's chromium, headless, through playwright-core (which gives it a
- * fresh temporary profile). Few processes and no proxy lookup: in the e2e VM
- * (one emulated CPU, no session bus, no network but loopback) every extra
- * process and lookup is slow or hangs.
+ * fresh temporary profile). Few processes, no proxy lookup, no background
+ * traffic: the tests' machines are shared and have no network to spare.
  */
-export function launchChromium(executablePath: string, timeoutMs = 30_000): Promise<Browser> {
+export async function launchChromium(executablePath: string, timeoutMs = 30_000): Promise<Browser> {
+  const { chromium } = await import('playwright-core');
   return chromium.launch({
     executablePath,
     headless: true,

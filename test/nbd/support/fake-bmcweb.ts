@@ -84,6 +84,7 @@ export class FakeBmcweb extends EventEmitter {
   private https!: HttpsServer;
   private wss!: WebSocketServer;
   port = 0;
+  private host = '127.0.0.1';
 
   constructor(
     private readonly pki: Pki,
@@ -104,8 +105,9 @@ export class FakeBmcweb extends EventEmitter {
     return this.active.get(slot)?.path ?? join(this.dir, `${slot}.sock`);
   }
 
+  /** Where a client on this machine reaches it (the loopback when it listens on every address). */
   get url(): string {
-    return `https://127.0.0.1:${this.port}`;
+    return `https://${this.host === '0.0.0.0' ? '127.0.0.1' : this.host}:${this.port}`;
   }
 
   /** Resolves when the websocket for `slot` is up and its socket listening (after "Proxy.Mount"). */
@@ -124,7 +126,13 @@ export class FakeBmcweb extends EventEmitter {
     this.active.get(slot)?.ws.close(1000, reason);
   }
 
-  async start(): Promise<void> {
+  /**
+   * Listens on the loopback at a free port unless told otherwise; the e2e VM
+   * listens on every address at a fixed port that the host forwards to, as
+   * bmcweb listens for browsers on other machines.
+   */
+  async start(listen: { host?: string; port?: number } = {}): Promise<void> {
+    this.host = listen.host ?? '127.0.0.1';
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: BMCWEB_MAX_MESSAGE,
@@ -132,7 +140,7 @@ export class FakeBmcweb extends EventEmitter {
     });
     this.https = createHttps({ key: this.pki.key, cert: this.pki.cert }, (req, res) => this.http(req, res));
     this.https.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => this.upgrade(req, socket, head));
-    await new Promise<void>((r) => this.https.listen(0, '127.0.0.1', r));
+    await new Promise<void>((resolve, reject) => this.https.once('error', reject).listen(listen.port ?? 0, this.host, resolve));
     this.port = (this.https.address() as AddressInfo).port;
   }
 

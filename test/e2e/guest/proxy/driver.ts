@@ -4,7 +4,9 @@
 // front of the daemon's proxy socket, its slot backend calling the daemon as
 // bmcweb does (GetAll(MountPoint) for Socket, Proxy.Mount, Proxy.Unmount on
 // close); on the far side of the websocket the shipped CLI serving a local
-// file, or headless Chromium serving a File through the browser module.
+// file, or headless Chromium on the host serving a File through the browser
+// module: the fake bmcweb listens on every address at bmcweb's port, which
+// the host forwards to (runInVm forwardTcp).
 // The guest's own USB host (dummy_hcd) sees the medium. One result line per
 // scenario in $E2E_SHARE/results.jsonl.
 //   node --import tsx test/e2e/guest/proxy/driver.ts [scenario...]
@@ -16,19 +18,17 @@ import { FakeBmcweb, type SlotBackend } from '../../../nbd/support/fake-bmcweb.j
 import { SystemdDaemon } from '../daemon/fixtures.js';
 import { Medium } from '../daemon/media-client.js';
 import { ensureReady } from '../daemon/scenarios.js';
+import { BROWSER_GUEST_PORT, PROXY_PASSWORD, PROXY_USER } from './browser-link.js';
 import { browserServesFile, cliReadOnly, cliReadWrite, type ProxyContext } from './scenarios.js';
 
 const share = process.env.E2E_SHARE ?? '/tmp';
 const results = join(share, 'results.jsonl');
 const work = '/tmp/e2e-proxy';
 const SLOT = 'Slot_0';
-const PASSWORD = 'pr0xy e2e';
 /** virtual-media-serve as installed from its npm package by the host (proxy.test.ts, installed-cli.ts). */
 const INSTALLED_CLI = join(share, 'operator', 'project', 'node_modules', 'virtual-media-serve', 'bin', 'virtual-media-serve.js');
 
-const ALL = ['proxy-cli-ro', 'proxy-cli-rw'];
-/** Only when named (E2E_PROXY_SCENARIOS): Chromium's navigation times out in the VM (scenarios.ts). */
-const EXTRA = ['proxy-browser'];
+const ALL = ['proxy-cli-ro', 'proxy-cli-rw', 'proxy-browser'];
 
 function record(line: Record<string, unknown>): void {
   appendFileSync(results, `${JSON.stringify(line)}\n`);
@@ -70,7 +70,7 @@ function daemonBackend(connection: rt.Connection): SlotBackend {
 
 async function main(): Promise<number> {
   const wanted = process.argv.slice(2).length ? process.argv.slice(2) : ALL;
-  const unknown = wanted.filter((s) => ![...ALL, ...EXTRA].includes(s));
+  const unknown = wanted.filter((s) => !ALL.includes(s));
   if (unknown.length) throw new Error(`unknown scenario(s): ${unknown.join(' ')}`);
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
@@ -87,9 +87,9 @@ async function main(): Promise<number> {
       connection,
     );
     const pki = makePki(work);
-    bmc = new FakeBmcweb(pki, work, [{ id: SLOT, endpoint: '/nbd/0' }], { user: 'root', password: PASSWORD }, daemonBackend(connection));
-    await bmc.start();
-    ctx = { connection, bmc, pki, work, slot: SLOT, nbd: 'nbd0', password: PASSWORD, cliBin: INSTALLED_CLI, browserBundle: join(share, 'nbd-browser.js') };
+    bmc = new FakeBmcweb(pki, work, [{ id: SLOT, endpoint: '/nbd/0' }], { user: PROXY_USER, password: PROXY_PASSWORD }, daemonBackend(connection));
+    await bmc.start({ host: '0.0.0.0', port: BROWSER_GUEST_PORT });
+    ctx = { connection, bmc, pki, work, slot: SLOT, nbd: 'nbd0', password: PROXY_PASSWORD, cliBin: INSTALLED_CLI, browserBundle: join(share, 'nbd-browser.js'), share };
     appendFileSync(results, `${JSON.stringify({ scenario: 'proxy-setup', pass: true, reason: '', durationMs: Date.now() - t0 })}\n`);
   } catch (e) {
     await daemon.stop().catch(() => undefined);
@@ -104,7 +104,7 @@ async function main(): Promise<number> {
     'proxy-browser': () => browserServesFile(ctx),
   };
   let failed = 0;
-  for (const name of [...ALL, ...EXTRA].filter((s) => wanted.includes(s))) {
+  for (const name of ALL.filter((s) => wanted.includes(s))) {
     const t = Date.now();
     try {
       const measures = await scenarios[name]!();

@@ -1,6 +1,6 @@
 // The proxy-mode scenarios: something on the far side of the fake bmcweb's
 // websocket serves an image (the CLI as its npm package installs it, or the browser module in
-// headless Chromium), the shipped daemon attaches it, and the guest's USB
+// headless Chromium on the host), the shipped daemon attaches it, and the guest's USB
 // host must see it byte for byte; ending the server's side ejects it. A
 // scenario throws to fail; what it returns is recorded with its result.
 import { execFile } from 'node:child_process';
@@ -10,14 +10,13 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type * as rt from '../../../../codegen/runtime/index.js';
 import type { Pki } from '../../../daemon/support/tls-server.js';
-import type { Browser } from 'playwright-core';
-import { launchChromium, PAGE_PATH, pageApi, publishTestPage } from '../../../nbd/support/browser-page.js';
+import { publishTestPage } from '../../../nbd/support/browser-page.js';
 import { CliProcess } from '../../../nbd/support/cli-process.js';
 import type { FakeBmcweb } from '../../../nbd/support/fake-bmcweb.js';
-import { requireCommand } from '../../../support/require-command.js';
 import { randomImage, type Image } from '../daemon/fixtures.js';
 import { sha256, waitClean, waitForUsbDevice } from '../daemon/kernel-view.js';
 import { Medium } from '../daemon/media-client.js';
+import { askLine, HostReports } from './browser-link.js';
 
 export interface ProxyContext {
   connection: rt.Connection;
@@ -32,11 +31,13 @@ export interface ProxyContext {
   cliBin: string;
   /** The browser module bundled on the host. */
   browserBundle: string;
+  /** $E2E_SHARE: what the host reads (the file its browser serves) and writes (its reports). */
+  share: string;
 }
 
 /** Generous: node, the relay and the daemon all run under TCG on a shared machine. */
 const STEP_MS = 120_000;
-/** A first start of the CLI or Chromium compiles or loads a lot under TCG: minutes on a loaded host. */
+/** A first start of the CLI compiles or loads a lot under TCG: minutes on a loaded host. */
 const START_MS = 360_000;
 
 /** Resolves with `p`, or fails naming `what` once `ms` passed or `gone` settled first (the server side died). */
@@ -158,65 +159,51 @@ export async function cliReadWrite(ctx: ProxyContext): Promise<Record<string, un
 const BROWSER_BUDGET_MS = 720_000;
 
 /**
- * Headless Chromium serves a File through the browser module: the same USB
- * check; session.stop() ejects. Not in the default run: in the VM, Chromium
- * launches (about 40 s under TCG) but its navigation to the in-guest HTTPS
- * server ends in net::ERR_TIMED_OUT (test/e2e/README.md). The same page
- * passes on the host (test/nbd/browser.test.ts).
+ * Headless Chromium on the host serves a File through the browser module:
+ * the same USB check; session.stop() ejects. The operator's browser is on
+ * another machine than the BMC: it loads the page from this fake bmcweb
+ * through the port the host forwards to the guest, and acts when asked on
+ * the console (browser-link.ts, test/e2e/host/proxy-browser.ts).
  */
 export async function browserServesFile(ctx: ProxyContext): Promise<Record<string, unknown>> {
-  const executablePath = requireCommand('chromium', 'chromium');
-  const image = randomImage(ctx.work, 'installer.img', 6);
+  // On the share: the host's browser picks this file in <input type=file>.
+  const file = 'browser/installer.img';
+  const image = randomImage(join(ctx.share, 'browser'), 'installer.img', 6);
   await publishTestPage(ctx.bmc, readFileSync(ctx.browserBundle));
-  const t0 = Date.now();
-  const say = (what: string) => process.stdout.write(`E2E-PROXY browser: ${what} at ${Date.now() - t0} ms\n`);
-  const launching = launchChromium(executablePath, START_MS);
-  let browser: Browser | undefined;
+  const host = new HostReports(ctx.share);
   const m = await Medium.open(ctx.connection, 'Proxy', ctx.slot);
   try {
     return await within('the browser scenario', (async () => {
-      browser = await launching;
-      const launchMs = Date.now() - t0;
-      say('launched');
-      const context = await browser.newContext({ ignoreHTTPSErrors: true });
-      const page = await context.newPage();
-      const pageErrors: string[] = [];
-      page.on('pageerror', (e) => pageErrors.push(e.message));
-      page.setDefaultTimeout(START_MS);
-      // Under TCG the first navigation can outlast Chromium's own network timeout while its services start: once more.
-      await page.goto(`${ctx.bmc.url}${PAGE_PATH}`).catch(async (e: Error) => {
-        say(`first navigation failed (${e.message.split('\n')[0]}), again`);
-        await page.goto(`${ctx.bmc.url}${PAGE_PATH}`);
-      });
-      say('page loaded');
-      const status = await pageApi.login(page, 'root', ctx.password);
-      if (status !== 201) throw new Error(`the page's login got HTTP ${status}`);
-      await page.setInputFiles('#image', image.path);
       const t1 = Date.now();
-      const opened = await pageApi.serve(page);
-      if (opened !== 'open') throw new Error(`the page's websocket did not open: ${opened}`);
-      say('websocket open');
-      const usb = await usbDiskMatches(m, ctx, image, t1, new Promise<string>(() => undefined));
+      process.stdout.write(`${askLine({ do: 'serve', file })}\n`);
+      const usb = await usbDiskMatches(m, ctx, image, t1, host.failure());
+      const serving = await host.next('serving', STEP_MS);
       const socket = ctx.bmc.socketPath(ctx.slot);
       const unmounted = ctx.bmc.unmounted(ctx.slot);
       const t2 = Date.now();
-      await pageApi.stop(page);
-      const end = await within("the page's session to end", pageApi.ended(page), STEP_MS);
+      process.stdout.write(`${askLine({ do: 'stop' })}\n`);
+      const stopped = await host.next('stopped', STEP_MS);
       const eject = await ejected(m, ctx, unmounted, t2, socket);
-      const stats = await pageApi.finalStats(page);
-      if (stats.bytesRead < image.bytes) throw new Error(`the page served ${stats.bytesRead} bytes, less than the image's ${image.bytes}`);
-      if (pageErrors.length) throw new Error(`errors in the page: ${pageErrors.join('; ')}`);
-      await context.close();
-      return { usb: usb.name, chromiumLaunchMs: launchMs, mountToUsbMs: usb.mountToUsbMs, usbReadMs: usb.readMs, stopToReadyMs: eject.readyMs, ejectCompletion: eject.completion, unmountError: eject.unmountError, end: end.reason, bytesServed: stats.bytesRead };
+      if (stopped.bytesRead < image.bytes) throw new Error(`the page served ${stopped.bytesRead} bytes, less than the image's ${image.bytes}`);
+      if (stopped.pageErrors.length) throw new Error(`errors in the page: ${stopped.pageErrors.join('; ')}`);
+      return {
+        usb: usb.name,
+        pageLoadMs: serving.pageLoadMs,
+        mountToUsbMs: usb.mountToUsbMs,
+        usbReadMs: usb.readMs,
+        stopToReadyMs: eject.readyMs,
+        ejectCompletion: eject.completion,
+        unmountError: eject.unmountError,
+        end: stopped.end.reason,
+        bytesServed: stopped.bytesRead,
+      };
     })(), BROWSER_BUDGET_MS);
   } catch (e) {
-    // Whether Chromium reached the fake bmcweb at all tells a network failure from a slow page.
+    // Whether the page reached the fake bmcweb at all tells a network failure from a slow page.
     const seen = ctx.bmc.requests.filter((r) => r.includes('nbd-test') || r.includes('login') || r.startsWith('UPGRADE'));
     throw new Error(`${(e as Error).message.split('\n')[0]}; requests the fake bmcweb saw from the page: ${seen.length ? seen.join(', ') : 'none'}`);
   } finally {
-    // A launch still under way is closed once it is done.
-    void launching.then((b) => b.close(), () => undefined);
-    await browser?.close().catch(() => undefined);
+    host.close();
     await m.close();
   }
 }

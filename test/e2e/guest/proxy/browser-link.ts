@@ -1,0 +1,112 @@
+// How the proxy e2e's two halves of the browser scenario talk. The operator's
+// browser is on another machine than the BMC: headless Chromium runs on the
+// host (test/e2e/host/proxy-browser.ts) and reaches the guest's fake bmcweb
+// through a forwarded port; the guest (scenarios.ts) owns the scenario and
+// checks the USB side.
+// - guest → host: console lines `E2E-PROXY-BROWSER serve <file>` (load the
+//   page, log in, serve <file>, a path under the share) and
+//   `E2E-PROXY-BROWSER stop` (session.stop()); runInVm's onLine sees them as
+//   they come;
+// - host → guest: one JSON line per finished request appended to
+//   $E2E_SHARE/browser-host.jsonl (the share has no cache in the guest), a
+//   failure included, so the guest fails at once naming the host's step.
+import { appendFileSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** Where the guest's fake bmcweb listens (bmcweb's own port); the host forwards a free port of its loopback to it. */
+export const BROWSER_GUEST_PORT = 443;
+/** The fake bmcweb's root password in the proxy e2e: a test credential, never printed. */
+export const PROXY_PASSWORD = 'pr0xy e2e';
+export const PROXY_USER = 'root';
+
+const PREFIX = 'E2E-PROXY-BROWSER';
+const REPORTS = 'browser-host.jsonl';
+
+export type GuestAsk = { do: 'serve'; file: string } | { do: 'stop' };
+
+export type HostReport =
+  | { step: 'serving'; pageLoadMs: number; openMs: number }
+  | { step: 'stopped'; end: { reason: string; code: number; closeReason?: string }; bytesRead: number; pageErrors: string[] }
+  | { step: 'failed'; during: string; error: string };
+
+export function askLine(ask: GuestAsk): string {
+  if (ask.do === 'serve' && /\s/.test(ask.file)) throw new Error(`a file to serve must have no spaces: ${ask.file}`);
+  return ask.do === 'serve' ? `${PREFIX} serve ${ask.file}` : `${PREFIX} stop`;
+}
+
+/** The guest's ask in a console line, or undefined for any other line. */
+export function parseAsk(line: string): GuestAsk | undefined {
+  const m = /^E2E-PROXY-BROWSER (?:serve (\S+)|(stop))\s*$/.exec(line);
+  if (!m) return undefined;
+  return m[2] ? { do: 'stop' } : { do: 'serve', file: m[1]! };
+}
+
+/** Host side. */
+export function writeHostReport(share: string, report: HostReport): void {
+  appendFileSync(join(share, REPORTS), `${JSON.stringify(report)}\n`);
+}
+
+/**
+ * Guest side: reads the host's reports as they land. `next(step)` resolves
+ * with the first report of that step not yet taken; a `failed` report
+ * rejects every wait, naming what the host was doing.
+ */
+export class HostReports {
+  private taken = 0;
+  private readonly timer: NodeJS.Timeout;
+  private readonly waiters = new Set<() => void>();
+
+  constructor(private readonly share: string) {
+    this.timer = setInterval(() => this.waiters.forEach((w) => w()), 250);
+  }
+
+  private read(): HostReport[] {
+    let text = '';
+    try {
+      text = readFileSync(join(this.share, REPORTS), 'utf8');
+    } catch {
+      return [];
+    }
+    // A line still being written has no newline yet: only whole lines count.
+    return text.split('\n').slice(0, -1).map((l) => JSON.parse(l) as HostReport);
+  }
+
+  /** Resolves with why, once the host reported a failure (a `gone` for the waits on the guest's side). */
+  failure(): Promise<string> {
+    return new Promise((resolve) => {
+      const check = (): void => {
+        const failed = this.read().find((r) => r.step === 'failed');
+        if (failed?.step !== 'failed') return;
+        this.waiters.delete(check);
+        resolve(`the host's browser failed while ${failed.during}: ${failed.error}`);
+      };
+      this.waiters.add(check);
+    });
+  }
+
+  next<S extends HostReport['step']>(step: S, ms: number): Promise<Extract<HostReport, { step: S }>> {
+    return new Promise((resolve, reject) => {
+      const deadline = Date.now() + ms;
+      const check = (): void => {
+        const reports = this.read();
+        const failed = reports.find((r) => r.step === 'failed');
+        const index = reports.findIndex((r, i) => i >= this.taken && r.step === step);
+        let outcome: (() => void) | undefined;
+        if (failed?.step === 'failed') outcome = () => reject(new Error(`the host's browser failed while ${failed.during}: ${failed.error}`));
+        else if (index >= 0) {
+          this.taken = index + 1;
+          outcome = () => resolve(reports[index] as Extract<HostReport, { step: S }>);
+        } else if (Date.now() > deadline) outcome = () => reject(new Error(`timed out after ${ms} ms waiting for the host's browser to report '${step}'`));
+        if (!outcome) return;
+        this.waiters.delete(check);
+        outcome();
+      };
+      this.waiters.add(check);
+    });
+  }
+
+  close(): void {
+    clearInterval(this.timer);
+    this.waiters.clear();
+  }
+}
