@@ -30,6 +30,8 @@ export class HostBrowser {
   private readonly pageErrors: string[] = [];
   private readonly pending = new Set<Promise<void>>();
   private port: number | undefined;
+  /** Asks already taken: the guest repeats an ask until it sees the answer. */
+  private readonly taken = new Set<string>();
 
   constructor(private readonly browser: Browser, private readonly share: string) {}
 
@@ -41,7 +43,8 @@ export class HostBrowser {
   /** For runInVm's onLine: acts on the guest's asks, ignores every other line. */
   onLine(line: string): void {
     const ask = parseAsk(line);
-    if (!ask) return;
+    if (!ask || this.taken.has(line.trim())) return;
+    this.taken.add(line.trim());
     const done = this.handle(ask)
       .catch((e: unknown): HostReport => ({ step: 'failed', during: ask.do === 'serve' ? `serving ${ask.file}` : 'stopping the session', error: (e as Error).message.split('\n')[0]! }))
       .then((report) => {

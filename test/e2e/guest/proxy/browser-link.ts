@@ -6,7 +6,8 @@
 // - guest → host: console lines `E2E-PROXY-BROWSER serve <file>` (load the
 //   page, log in, serve <file>, a path under the share) and
 //   `E2E-PROXY-BROWSER stop` (session.stop()); runInVm's onLine sees them as
-//   they come;
+//   they come. The guest repeats an ask until the host answered it (a kernel
+//   message may garble a console line); the host takes each ask once;
 // - host → guest: one JSON line per finished request appended to
 //   $E2E_SHARE/browser-host.jsonl (the share has no cache in the guest), a
 //   failure included, so the guest fails at once naming the host's step.
@@ -21,6 +22,8 @@ export const PROXY_USER = 'root';
 
 const PREFIX = 'E2E-PROXY-BROWSER';
 const REPORTS = 'browser-host.jsonl';
+/** How often the guest repeats an ask the host has not answered yet. */
+const ASK_AGAIN_MS = 15_000;
 
 export type GuestAsk = { do: 'serve'; file: string } | { do: 'stop' };
 
@@ -47,17 +50,26 @@ export function writeHostReport(share: string, report: HostReport): void {
 }
 
 /**
- * Guest side: reads the host's reports as they land. `next(step)` resolves
- * with the first report of that step not yet taken; a `failed` report
- * rejects every wait, naming what the host was doing.
+ * Guest side: reads the host's reports as they land (one read of the file a
+ * tick, for every wait). `next(step)` resolves with the first report of that
+ * step not yet taken; a `failed` report rejects every wait, naming what the
+ * host was doing.
  */
 export class HostReports {
   private taken = 0;
   private readonly timer: NodeJS.Timeout;
-  private readonly waiters = new Set<() => void>();
+  private readonly waiters = new Set<(reports: HostReport[]) => void>();
 
-  constructor(private readonly share: string) {
-    this.timer = setInterval(() => this.waiters.forEach((w) => w()), 250);
+  /** `say` prints a line on the console (a test on the host hands it to the host's side directly). */
+  constructor(
+    private readonly share: string,
+    private readonly say: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
+  ) {
+    this.timer = setInterval(() => {
+      if (this.waiters.size === 0) return;
+      const reports = this.read();
+      for (const w of [...this.waiters]) w(reports);
+    }, 250);
   }
 
   private read(): HostReport[] {
@@ -68,43 +80,74 @@ export class HostReports {
       return [];
     }
     // A line still being written has no newline yet: only whole lines count.
-    return text.split('\n').slice(0, -1).map((l) => JSON.parse(l) as HostReport);
+    return text
+      .split('\n')
+      .slice(0, -1)
+      .map((line): HostReport => {
+        try {
+          return JSON.parse(line) as HostReport;
+        } catch {
+          return { step: 'failed', during: 'reporting', error: `unparsable report line: ${line.slice(0, 200)}` };
+        }
+      });
+  }
+
+  private watch(check: (reports: HostReport[]) => boolean): void {
+    const waiter = (reports: HostReport[]): void => {
+      if (check(reports)) this.waiters.delete(waiter);
+    };
+    this.waiters.add(waiter);
+  }
+
+  /**
+   * Asks the host on the console, again every ASK_AGAIN_MS until a report
+   * `answer` (or a failure) arrives after the first ask, or close().
+   */
+  ask(ask: GuestAsk, answer: HostReport['step']): void {
+    const line = askLine(ask);
+    const before = this.read().length;
+    this.say(line);
+    let last = Date.now();
+    this.watch((reports) => {
+      if (reports.slice(before).some((r) => r.step === answer || r.step === 'failed')) return true;
+      if (Date.now() - last >= ASK_AGAIN_MS) {
+        last = Date.now();
+        this.say(line);
+      }
+      return false;
+    });
   }
 
   /** Resolves with why, once the host reported a failure (a `gone` for the waits on the guest's side). */
   failure(): Promise<string> {
-    return new Promise((resolve) => {
-      const check = (): void => {
-        const failed = this.read().find((r) => r.step === 'failed');
-        if (failed?.step !== 'failed') return;
-        this.waiters.delete(check);
+    return new Promise((resolve) =>
+      this.watch((reports) => {
+        const failed = reports.find((r) => r.step === 'failed');
+        if (failed?.step !== 'failed') return false;
         resolve(`the host's browser failed while ${failed.during}: ${failed.error}`);
-      };
-      this.waiters.add(check);
-    });
+        return true;
+      }),
+    );
   }
 
   next<S extends HostReport['step']>(step: S, ms: number): Promise<Extract<HostReport, { step: S }>> {
-    return new Promise((resolve, reject) => {
-      const deadline = Date.now() + ms;
-      const check = (): void => {
-        const reports = this.read();
+    const deadline = Date.now() + ms;
+    return new Promise((resolve, reject) =>
+      this.watch((reports) => {
         const failed = reports.find((r) => r.step === 'failed');
         const index = reports.findIndex((r, i) => i >= this.taken && r.step === step);
-        let outcome: (() => void) | undefined;
-        if (failed?.step === 'failed') outcome = () => reject(new Error(`the host's browser failed while ${failed.during}: ${failed.error}`));
+        if (failed?.step === 'failed') reject(new Error(`the host's browser failed while ${failed.during}: ${failed.error}`));
         else if (index >= 0) {
           this.taken = index + 1;
-          outcome = () => resolve(reports[index] as Extract<HostReport, { step: S }>);
-        } else if (Date.now() > deadline) outcome = () => reject(new Error(`timed out after ${ms} ms waiting for the host's browser to report '${step}'`));
-        if (!outcome) return;
-        this.waiters.delete(check);
-        outcome();
-      };
-      this.waiters.add(check);
-    });
+          resolve(reports[index] as Extract<HostReport, { step: S }>);
+        } else if (Date.now() > deadline) reject(new Error(`timed out after ${ms} ms waiting for the host's browser to report '${step}'`));
+        else return false;
+        return true;
+      }),
+    );
   }
 
+  /** Stops reading; waits still open stay unsettled (call it once nothing waits). */
   close(): void {
     clearInterval(this.timer);
     this.waiters.clear();

@@ -16,7 +16,7 @@ import type { FakeBmcweb } from '../../../nbd/support/fake-bmcweb.js';
 import { randomImage, type Image } from '../daemon/fixtures.js';
 import { sha256, waitClean, waitForUsbDevice } from '../daemon/kernel-view.js';
 import { Medium } from '../daemon/media-client.js';
-import { askLine, HostReports } from './browser-link.js';
+import { HostReports } from './browser-link.js';
 
 export interface ProxyContext {
   connection: rt.Connection;
@@ -175,13 +175,13 @@ export async function browserServesFile(ctx: ProxyContext): Promise<Record<strin
   try {
     return await within('the browser scenario', (async () => {
       const t1 = Date.now();
-      process.stdout.write(`${askLine({ do: 'serve', file })}\n`);
+      host.ask({ do: 'serve', file }, 'serving');
       const usb = await usbDiskMatches(m, ctx, image, t1, host.failure());
       const serving = await host.next('serving', STEP_MS);
       const socket = ctx.bmc.socketPath(ctx.slot);
       const unmounted = ctx.bmc.unmounted(ctx.slot);
       const t2 = Date.now();
-      process.stdout.write(`${askLine({ do: 'stop' })}\n`);
+      host.ask({ do: 'stop' }, 'stopped');
       const stopped = await host.next('stopped', STEP_MS);
       const eject = await ejected(m, ctx, unmounted, t2, socket);
       if (stopped.bytesRead < image.bytes) throw new Error(`the page served ${stopped.bytesRead} bytes, less than the image's ${image.bytes}`);
