@@ -1,12 +1,14 @@
 // The seams on their own, on plain files: UDC choice (ASPEED vhub port
 // order), the mount table, program arguments, configfs removal rules.
 import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '../../codegen/runtime/index.js';
 import { mountOptions, staleCifsMounts } from '../../daemon/src/seams/cifs.js';
 import { GadgetSeam } from '../../daemon/src/seams/gadget.js';
+import { isIso9660 } from '../../daemon/src/seams/block-device.js';
 import { attachArgs } from '../../daemon/src/seams/nbd-client.js';
 import { fileArgs, httpsArgs } from '../../daemon/src/seams/nbdkit.js';
 import { chooseUdc, listUdcs } from '../../daemon/src/seams/udc.js';
@@ -14,6 +16,49 @@ import { OperationError } from '../../daemon/src/util/errno.js';
 import { DEFAULT_GADGET } from '../../daemon/src/config/defaults.js';
 
 describe('daemon: seams', () => {
+  it('reads the ISO 9660 signature without stopping the event loop: the read crosses the medium\'s link', async function () {
+    this.timeout(60_000);
+    const dir = mkdtempSync(join(tmpdir(), 'iso-probe-'));
+    try {
+      // A device whose read waits: a FIFO's open waits for a writer, which comes half a second later.
+      const fifo = join(dir, 'nbd0');
+      execFileSync('mkfifo', [fifo]);
+      const writer = spawn(process.execPath, ['-e', `setTimeout(() => require('node:fs').closeSync(require('node:fs').openSync(${JSON.stringify(fifo)}, 'w')), 500)`], { stdio: 'ignore' });
+      const writerGone = new Promise((r) => writer.once('exit', r));
+      const order: string[] = [];
+      setImmediate(() => order.push('the loop turned'));
+      let probe: Promise<unknown>;
+      try {
+        probe = isIso9660(fifo).then(
+          (iso) => order.push(`the probe answered ${iso}`),
+          (e: NodeJS.ErrnoException) => order.push(`the probe failed (${e.code})`),
+        );
+      } catch (e) {
+        throw new Error(`isIso9660 threw synchronously, after blocking the loop: ${(e as Error).message}`);
+      }
+      await probe;
+      await writerGone;
+      assert.equal(order[0], 'the loop turned', `order: ${JSON.stringify(order)}`);
+      assert.equal(order.length, 2);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('tells an ISO 9660 image from another', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'iso-probe-'));
+    try {
+      const iso = Buffer.alloc(40960);
+      iso.write('\x01CD001', 32768, 'latin1');
+      writeFileSync(join(dir, 'cd.iso'), iso);
+      writeFileSync(join(dir, 'disk.img'), Buffer.alloc(40960));
+      assert.equal(await isIso9660(join(dir, 'cd.iso')), true);
+      assert.equal(await isIso9660(join(dir, 'disk.img')), false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   let dir: string;
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'vmd-seam-'));

@@ -50,7 +50,7 @@ export async function activate(s: Session, req: MountRequest, signal: AbortSigna
   const dev = devicePath(config.roots.dev, mp.nbdDevice);
   // Before the gadget opens the device: a file takes the readahead window it has when opened.
   if (req.kind === 'legacy') queueLimits(s);
-  const cdrom = sectors >= MIN_CDROM_SECTORS && isIso9660(dev);
+  const cdrom = sectors >= MIN_CDROM_SECTORS && (await isIso9660(dev));
   // A proxy medium is writable unless the browser's NBD server exports it
   // read-only (the kernel then marks the device ro); a legacy one as asked.
   const writeProtected = req.kind === 'proxy' ? isReadOnlyDevice(config.roots.sys, mp.nbdDevice) : readOnly;

@@ -1,7 +1,8 @@
 // Seam: what sysfs and /dev say about an nbd device. The device "appears"
 // when /sys/block/nbdN/size turns non-zero (polled: BMCs and the test VM
 // may have no udevd) and what kind of medium it holds is read from /dev.
-import { openSync, readSync, closeSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { posix } from 'node:path';
 
 /** Size in 512-byte sectors (sysfs always counts 512-byte units), 0 when detached or unknown. */
@@ -19,14 +20,20 @@ export function sizeSectors(sysRoot: string, nbdDevice: string): number {
 const ISO_MAGIC_OFFSET = 32769;
 const ISO_MAGIC = 'CD001';
 
-export function isIso9660(devicePath: string): boolean {
-  const fd = openSync(devicePath, 'r');
+/**
+ * Asynchronous on purpose: the read goes over the medium's link (HTTPS, SMB,
+ * the operator's browser), a round trip at best and nbd's Timeout at worst,
+ * and a synchronous one would stop every other mount point's D-Bus calls
+ * for that long.
+ */
+export async function isIso9660(devicePath: string): Promise<boolean> {
+  const handle = await open(devicePath, 'r');
   try {
     const buf = Buffer.alloc(ISO_MAGIC.length);
-    const n = readSync(fd, buf, 0, buf.length, ISO_MAGIC_OFFSET);
-    return n === buf.length && buf.toString('latin1') === ISO_MAGIC;
+    const { bytesRead } = await handle.read(buf, 0, buf.length, ISO_MAGIC_OFFSET);
+    return bytesRead === buf.length && buf.toString('latin1') === ISO_MAGIC;
   } finally {
-    closeSync(fd);
+    await handle.close();
   }
 }
 
