@@ -4,7 +4,7 @@
 // taken before and after (test/e2e/guest/daemon/reliability/soak.ts). CI
 // runs the same scenario with 8 cycles (test/e2e/reliability.test.ts).
 // Prints the ledger; exits 1 when the soak or the ledger fails.
-//   SOAK_CYCLES=300 SOAK_RSS_ALLOWANCE_KIB=4096 SOAK_HEAP_ALLOWANCE_KIB=2048 npx tsx bench/soak.ts
+//   SOAK_CYCLES=300 SOAK_RSS_ALLOWANCE_KIB=8192 SOAK_HEAP_ALLOWANCE_KIB=2048 npx tsx bench/soak.ts
 // SOAK_DAEMON_ENV="MALLOC_ARENA_MAX=2" adds environment to the daemon's unit
 // (a runtime drop-in) to compare memory settings against the unit as shipped.
 // SOAK_HEAP_CENSUS=1 takes heap snapshots after the warm-up and at the end
@@ -18,7 +18,7 @@ import { installShippedDaemon } from '../test/e2e/vm/shipped-daemon.js';
 import { buildPatchedMassStorageModule } from '../test/kernel/build-module.js';
 
 const cycles = Number(process.env.SOAK_CYCLES ?? 300);
-const rssAllowanceKiB = Number(process.env.SOAK_RSS_ALLOWANCE_KIB ?? 4096);
+const rssAllowanceKiB = Number(process.env.SOAK_RSS_ALLOWANCE_KIB ?? 8192);
 const heapAllowanceKiB = Number(process.env.SOAK_HEAP_ALLOWANCE_KIB ?? 2048);
 
 async function main(): Promise<number> {

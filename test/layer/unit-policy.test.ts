@@ -86,7 +86,7 @@ describe('layer: the systemd unit', function () {
   it('is a Type=dbus service for xyz.openbmc_project.VirtualMedia running the bundle with its config', () => {
     assert.match(unit, /^Type=dbus$/m);
     assert.match(unit, /^BusName=xyz\.openbmc_project\.VirtualMedia$/m);
-    assert.match(unit, /^ExecStart=\/usr\/bin\/node --max-semi-space-size=1 \/usr\/lib\/virtual-media\/virtual-mediad\.mjs --config \/etc\/virtual-media\/config\.json$/m);
+    assert.match(unit, /^ExecStart=\/usr\/bin\/node \/usr\/lib\/virtual-media\/virtual-mediad\.mjs --config \/etc\/virtual-media\/config\.json$/m);
     assert.match(unit, /^WantedBy=multi-user\.target$/m);
   });
 

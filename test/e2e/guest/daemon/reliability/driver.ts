@@ -78,7 +78,7 @@ async function main(): Promise<number> {
   const unknown = wanted.filter((s) => !(RELIABILITY_SCENARIOS as readonly string[]).includes(s));
   if (unknown.length) throw new Error(`unknown scenario(s): ${unknown.join(' ')}`);
   const cycles = Number(process.env.E2E_SOAK_CYCLES ?? 8);
-  const rssAllowanceKiB = Number(process.env.E2E_SOAK_RSS_ALLOWANCE_KIB ?? 4096);
+  const rssAllowanceKiB = Number(process.env.E2E_SOAK_RSS_ALLOWANCE_KIB ?? 8192);
   const heapAllowanceKiB = Number(process.env.E2E_SOAK_HEAP_ALLOWANCE_KIB ?? 2048);
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
