@@ -22,8 +22,6 @@ export interface LinkProfile {
   readonly delayMs: number;
   /** netem rate, e.g. `100mbit`; undefined = no limit. */
   readonly rate: string | undefined;
-  /** Also read the USB disk (slow under TCG: the emulated USB path costs about twice nbd's CPU). */
-  readonly usb: boolean;
 }
 
 /** How much slower the slow-motion links are (see LINKS): 100 Mbit/s becomes 6.25 Mbit/s, within what the emulated CPU carries through the USB path. */
@@ -31,9 +29,9 @@ export const SLOW_MOTION = 16;
 
 export const LINKS: Record<string, LinkProfile> = {
   /** No netem: what this VM's CPU allows on the same path (TLS, nbd, the USB emulation), the ceiling under the others. */
-  local: { name: 'local', delayMs: 0, rate: undefined, usb: true },
-  wan100: { name: 'wan100', delayMs: 50, rate: '100mbit', usb: true },
-  rtt40: { name: 'rtt40', delayMs: 20, rate: undefined, usb: true },
+  local: { name: 'local', delayMs: 0, rate: undefined },
+  wan100: { name: 'wan100', delayMs: 50, rate: '100mbit' },
+  rtt40: { name: 'rtt40', delayMs: 20, rate: undefined },
   // The same two links in slow motion (SLOW_MOTION times slower): a
   // software-emulated guest moves HTTPS through nbd at ~2 MiB/s, so on the
   // links above its CPU is the limit and the rows say nothing about round
@@ -43,8 +41,8 @@ export const LINKS: Record<string, LinkProfile> = {
   // the same image spans stay those of the real link, and TCP's own dynamics
   // (slow start, window growth) are counted in round trips; only the
   // emulated CPU's share shrinks. rtt40slow has no rate limit, as rtt40.
-  wan100slow: { name: 'wan100slow', delayMs: 50 * SLOW_MOTION, rate: `${100_000 / SLOW_MOTION}kbit`, usb: true },
-  rtt40slow: { name: 'rtt40slow', delayMs: 20 * SLOW_MOTION, rate: undefined, usb: true },
+  wan100slow: { name: 'wan100slow', delayMs: 50 * SLOW_MOTION, rate: `${100_000 / SLOW_MOTION}kbit` },
+  rtt40slow: { name: 'rtt40slow', delayMs: 20 * SLOW_MOTION, rate: undefined },
 };
 
 /** Progress on the guest console (a long scenario otherwise says nothing until it ends). */
@@ -156,14 +154,13 @@ function rateFields(prefix: string, rates: ReadRate[]): Measures {
   return { [`${prefix}MiBps`]: median(whole), [`${prefix}Rounds`]: whole, [`${prefix}SustainedMiBps`]: median(sustained), [`${prefix}SustainedRounds`]: sustained };
 }
 
-export async function wanStream(c: Context, variant: string, links: LinkProfile[], imageMiB: number, rounds: number, cacheCapMiB: number | undefined, usb = true): Promise<Measures> {
+export async function wanStream(c: Context, variant: string, links: LinkProfile[], imageMiB: number, rounds: number, cacheCapMiB: number | undefined, readUsb = true): Promise<Measures> {
   const image = randomImage(join(c.work, 'www'), `wan-${variant}.img`, imageMiB);
   const m = await Medium.open(c.connection, 'Legacy', c.legacy.id);
   const nbdkit = process.env.E2E_BENCH_NBDKIT ?? 'nbdkit';
   const out: Measures = { variant, imageMiB, rounds, nbdkit: (await run(nbdkit, ['--version'])).stdout.trim() };
   try {
-    for (const profile of links) {
-      const link = { ...profile, usb: profile.usb && usb };
+    for (const link of links) {
       const netem = ['qdisc', 'add', 'dev', 'lo', 'root', 'netem', 'delay', `${link.delayMs}ms`, ...(link.rate ? ['rate', link.rate] : []), 'limit', '100000'];
       if (link.delayMs > 0 || link.rate) await run('tc', netem);
       try {
@@ -189,7 +186,7 @@ export async function wanStream(c: Context, variant: string, links: LinkProfile[
         try {
           for (let i = 0; i < rounds; i++) {
             nbd.push(await sequentialRead(nbdDev, image.bytes, false));
-            if (link.usb) usb.push(await sequentialRead(`/dev/${disk.name}`, image.bytes, true));
+            if (readUsb) usb.push(await sequentialRead(`/dev/${disk.name}`, image.bytes, true));
             const say = (r: ReadRate | undefined) => (r ? `${r.whole} MiB/s (the link carried the second half at ${r.sustained})` : '-');
             progress(`${variant} ${link.name} round ${i + 1}: nbd ${say(nbd.at(-1))}, usb ${say(usb.at(-1))}, cache peak ${(peak / 2 ** 20).toFixed(1)} MiB`);
           }

@@ -54,21 +54,29 @@ function listTree(dir: string, prefix = ''): string[] {
 }
 
 /** Where a process's RSS is (/proc/PID/status): anonymous memory (heap, malloc), pages of mapped files (the node binary's code as new paths run), shared memory. */
-export function rssParts(pid: number): { anonKiB: number; fileKiB: number; shmemKiB: number } {
+export interface RssParts {
+  totalKiB: number;
+  anonKiB: number;
+  fileKiB: number;
+  shmemKiB: number;
+}
+
+export function rssParts(pid: number): RssParts {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kib = (name: string) => Number(new RegExp(`${name}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN);
-  return { anonKiB: kib('RssAnon'), fileKiB: kib('RssFile'), shmemKiB: kib('RssShmem') };
+  return { totalKiB: kib('VmRSS'), anonKiB: kib('RssAnon'), fileKiB: kib('RssFile'), shmemKiB: kib('RssShmem') };
 }
 
 export async function takeLedger(): Promise<Ledger> {
   const pid = await mainPid();
   const root = `/proc/${pid}/root`;
   const fs = statfsSync(`${root}/var/tmp`);
+  const rss = rssParts(pid);
   return {
     daemonPid: pid,
     daemonFds: readdirSync(`/proc/${pid}/fd`).length,
-    daemonRssKiB: Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN),
-    daemonRssAnonKiB: rssParts(pid).anonKiB,
+    daemonRssKiB: rss.totalKiB,
+    daemonRssAnonKiB: rss.anonKiB,
     unitProcesses: (await unitPids()).length,
     nbdkitProcesses: processes('nbdkit').filter((p) => p.argv.some((a) => a.startsWith('/run/virtual-media/'))).length,
     nbdClientProcesses: processes('nbd-client').length,

@@ -7,7 +7,7 @@ import { sleep, waitFor } from '../kernel-view.js';
 import type { Measures } from '../scenarios.js';
 import { sha256Prefix } from './host-side.js';
 import { censusGrowth, heapAfterGc, heapCensus, type HeapCensus, type HeapReading } from './heap.js';
-import { takeLedger, ledgerDifferences, rssParts, type Ledger } from './ledger.js';
+import { takeLedger, ledgerDifferences, rssParts, type Ledger, type RssParts } from './ledger.js';
 import { eject, insert, proxyServer, type Kind } from './media.js';
 import { mainPid } from './unit.js';
 import type { World } from './world.js';
@@ -42,17 +42,13 @@ export async function soak(w: World, o: SoakOptions): Promise<Measures> {
   try {
     for (let n = 0; n < ORDER.length; n++) await cycle(n);
     await sleep(2000);
-    const heapStart = await heapAfterGc(await mainPid());
+    const pid = await mainPid();
+    const heapStart = await heapAfterGc(pid);
     // E2E_SOAK_HEAP_CENSUS=1: heap snapshots after the warm-up and at the end, what grew by kind (finding a leak, not judging one).
-    const census = process.env.E2E_SOAK_HEAP_CENSUS === '1';
-    let censusStart: HeapCensus | undefined;
-    if (census) censusStart = await heapCensus(await mainPid());
+    const censusStart: HeapCensus | undefined = process.env.E2E_SOAK_HEAP_CENSUS === '1' ? await heapCensus(pid) : undefined;
     const start = await takeLedger();
-    const rss: number[] = [];
     const heap: HeapReading[] = [];
-    const rssAnon: number[] = [];
-    const rssFile: number[] = [];
-    const rssShmem: number[] = [];
+    const rss: RssParts[] = [];
     const ms: number[] = [];
     const t0 = Date.now();
     for (let n = 0; n < o.cycles; n++) {
@@ -60,15 +56,12 @@ export async function soak(w: World, o: SoakOptions): Promise<Measures> {
       if ((n + 1) % 25 === 0 || n + 1 === o.cycles) {
         // The ledger so far (between cycles: nothing is inserted), for the long soak's progress lines.
         const now = await takeLedger();
-        rss.push(now.daemonRssKiB);
         const h = await heapAfterGc(now.daemonPid);
         heap.push(h);
         const parts = rssParts(now.daemonPid);
-        rssAnon.push(parts.anonKiB);
-        rssFile.push(parts.fileKiB);
-        rssShmem.push(parts.shmemKiB);
+        rss.push(parts);
         const changed = ledgerDifferences(start, now, Infinity);
-        process.stdout.write(`E2E-SOAK ${n + 1}/${o.cycles} cycles, ${Math.round((Date.now() - t0) / 1000)} s, daemon RSS ${now.daemonRssKiB} KiB (anon ${parts.anonKiB}, file ${parts.fileKiB}, shmem ${parts.shmemKiB}), heap after GC ${h.heapUsedKiB} KiB (total ${h.heapTotalKiB}, external ${h.externalKiB}), fds ${now.daemonFds}, ledger ${changed.length ? `changed: ${changed.join('; ')}` : 'unchanged'}\n`);
+        process.stdout.write(`E2E-SOAK ${n + 1}/${o.cycles} cycles, ${Math.round((Date.now() - t0) / 1000)} s, daemon RSS ${parts.totalKiB} KiB (anon ${parts.anonKiB}, file ${parts.fileKiB}, shmem ${parts.shmemKiB}), heap after GC ${h.heapUsedKiB} KiB (total ${h.heapTotalKiB}, external ${h.externalKiB}), fds ${now.daemonFds}, ledger ${changed.length ? `changed: ${changed.join('; ')}` : 'unchanged'}\n`);
       }
     }
     const soakMs = Date.now() - t0;
@@ -94,10 +87,10 @@ export async function soak(w: World, o: SoakOptions): Promise<Measures> {
       cycleMsMax: sorted.at(-1),
       rssStartKiB: start.daemonRssKiB,
       rssEndKiB: end.daemonRssKiB,
-      rssSamplesKiB: rss,
-      rssAnonSamplesKiB: rssAnon,
-      rssFileSamplesKiB: rssFile,
-      rssShmemSamplesKiB: rssShmem,
+      rssSamplesKiB: rss.map((r) => r.totalKiB),
+      rssAnonSamplesKiB: rss.map((r) => r.anonKiB),
+      rssFileSamplesKiB: rss.map((r) => r.fileKiB),
+      rssShmemSamplesKiB: rss.map((r) => r.shmemKiB),
       rssAllowanceKiB: o.rssAllowanceKiB,
       heapStart,
       heapEnd,
