@@ -158,29 +158,39 @@ export class Transmission {
   }
 
   private execute(req: Request, work: () => Promise<Uint8Array | undefined>, isWrite = false): void {
-    const task = (async () => {
-      let data: Uint8Array | undefined;
-      try {
-        data = await work();
-        if (isWrite && req.flags & P.CMD_FLAG_FUA) await this.medium.flush();
-      } catch (e) {
-        this.fail(req, errnoOf(e), `I/O error: ${(e as Error).message}`);
-        return;
-      }
-      this.reply(req, 0, data);
-    })();
-    const tracked = task
-      .catch((e: unknown) => this.link.hangUp('protocol', `internal error: ${(e as Error).message}`))
-      .finally(() => {
-        this.inFlight.delete(tracked);
-        this.pendingWrites.delete(tracked);
-        this.events.completed();
-      });
+    // One promise chain per request (perform, then one settlement): a READ stream runs this
+    // thousands of times a second, and every extra promise is a microtask hop.
+    const tracked: Promise<void> = this.perform(req, work, isWrite).then(
+      () => this.settle(tracked),
+      (e: unknown) => {
+        this.link.hangUp('protocol', `internal error: ${(e as Error).message}`);
+        this.settle(tracked);
+      },
+    );
     this.inFlight.add(tracked);
     if (isWrite) {
       this.pendingWrites.add(tracked);
       this.writesDispatched++;
     }
+  }
+
+  /** Runs the work and replies: an I/O error becomes an error reply, not a rejection. */
+  private async perform(req: Request, work: () => Promise<Uint8Array | undefined>, isWrite: boolean): Promise<void> {
+    let data: Uint8Array | undefined;
+    try {
+      data = await work();
+      if (isWrite && req.flags & P.CMD_FLAG_FUA) await this.medium.flush();
+    } catch (e) {
+      this.fail(req, errnoOf(e), `I/O error: ${(e as Error).message}`);
+      return;
+    }
+    this.reply(req, 0, data);
+  }
+
+  private settle(request: Promise<void>): void {
+    this.inFlight.delete(request);
+    this.pendingWrites.delete(request);
+    this.events.completed();
   }
 
   private async read(req: Request): Promise<Uint8Array> {

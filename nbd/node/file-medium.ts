@@ -1,5 +1,12 @@
 // A local image file as the medium (the CLI). Regular files only: Node has
 // no portable way to learn a block device's size.
+//
+// Reads and writes go through fs.read/fs.write with callbacks, not the
+// FileHandle promise API: one 128 KiB READ is one request to libuv's thread
+// pool either way, but the promise API adds a promise, a result object and a
+// microtask hop per call. On a warm server that was 0.70x of nbdkit's rate on
+// the same socket with promises, 0.84x with callbacks (bench/nbd.ts row (d)).
+import { read, write } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import type { Medium } from '../core/medium.js';
 
@@ -23,22 +30,32 @@ export class FileMedium implements Medium {
     }
   }
 
-  async read(offset: number, into: Uint8Array): Promise<void> {
-    let done = 0;
-    while (done < into.byteLength) {
-      const { bytesRead } = await this.handle.read(into, done, into.byteLength - done, offset + done);
-      if (bytesRead === 0) throw Object.assign(new Error(`${this.path} ended at ${offset + done} (shrunk while served?)`), { code: 'EIO' });
-      done += bytesRead;
-    }
+  read(offset: number, into: Uint8Array): Promise<void> {
+    const fd = this.handle.fd;
+    return new Promise((resolve, reject) => {
+      const readFrom = (done: number) =>
+        read(fd, into, done, into.byteLength - done, offset + done, (error, bytesRead) => {
+          if (error) return reject(error);
+          if (bytesRead === 0) return reject(Object.assign(new Error(`${this.path} ended at ${offset + done} (shrunk while served?)`), { code: 'EIO' }));
+          if (done + bytesRead < into.byteLength) return readFrom(done + bytesRead);
+          resolve();
+        });
+      readFrom(0);
+    });
   }
 
-  async write(offset: number, data: Uint8Array): Promise<void> {
-    if (!this.writable) throw Object.assign(new Error(`${this.path} is open read-only`), { code: 'EPERM' });
-    let done = 0;
-    while (done < data.byteLength) {
-      const { bytesWritten } = await this.handle.write(data, done, data.byteLength - done, offset + done);
-      done += bytesWritten;
-    }
+  write(offset: number, data: Uint8Array): Promise<void> {
+    if (!this.writable) return Promise.reject(Object.assign(new Error(`${this.path} is open read-only`), { code: 'EPERM' }));
+    const fd = this.handle.fd;
+    return new Promise((resolve, reject) => {
+      const writeFrom = (done: number) =>
+        write(fd, data, done, data.byteLength - done, offset + done, (error, bytesWritten) => {
+          if (error) return reject(error);
+          if (done + bytesWritten < data.byteLength) return writeFrom(done + bytesWritten);
+          resolve();
+        });
+      writeFrom(0);
+    });
   }
 
   async flush(): Promise<void> {
