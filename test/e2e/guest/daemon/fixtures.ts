@@ -94,6 +94,16 @@ export class SystemdDaemon {
     return Number((await systemctlShow('MainPID')).MainPID);
   }
 
+  /** What the daemon logged since `sinceMs` (epoch ms), with microsecond timestamps: when it handled a call. */
+  async journalSince(sinceMs: number): Promise<string> {
+    try {
+      const { stdout } = await run('journalctl', ['--no-pager', '-o', 'short-precise', '--since', `@${(sinceMs / 1000).toFixed(3)}`, '-u', UNIT]);
+      return stdout.trim().split('\n').join(' | ');
+    } catch (e) {
+      return `(journalctl failed: ${(e as Error).message})`;
+    }
+  }
+
   /** The last lines the daemon logged (its journal). */
   async tail(n = 8): Promise<string> {
     try {

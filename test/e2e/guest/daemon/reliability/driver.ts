@@ -20,6 +20,7 @@ import { concurrency } from './concurrency.js';
 import { childKill, daemonCrash } from './crashes.js';
 import { networkComesBack, networkDies } from './flaky-network.js';
 import { lo } from './host-side.js';
+import { LoopLagWatch } from './loop-lag.js';
 import { soak } from './soak.js';
 import { SLOTS, SLOW_DELAY_MS, daemonConfig, shareCopy, type World } from './world.js';
 
@@ -123,6 +124,8 @@ async function main(): Promise<number> {
     'reliability-kill-smbd': () => childKill(w, 'smbd'),
   };
   let failed = 0;
+  const lag = new LoopLagWatch();
+  lag.start();
   for (const name of RELIABILITY_SCENARIOS.filter((s) => wanted.includes(s))) {
     const t = Date.now();
     process.stdout.write(`E2E-STEP reliability: ${name}\n`);
@@ -132,7 +135,7 @@ async function main(): Promise<number> {
     } catch (e) {
       failed++;
       const http = Object.entries(w.servers).map(([k, v]) => `${k} ${JSON.stringify(Object.fromEntries(v.statuses))}`).join(', ');
-      record({ scenario: name, pass: false, reason: `${(e as Error).message}; HTTP statuses so far: ${http}; daemon log: ${await daemon.tail(8)}`, durationMs: Date.now() - t });
+      record({ scenario: name, pass: false, reason: `${(e as Error).message}; HTTP statuses so far: ${http}; this driver's event-loop stalls over 3 s during the scenario: ${lag.since(t)}; daemon log: ${await daemon.tail(8)}`, durationMs: Date.now() - t });
       await lo.clear();
       // A crash scenario may have failed while systemd was still restarting the daemon.
       await waitFor('the daemon to serve again', 120_000, () => rt.getManagedObjects(w.connection, SERVICE, ROOT, { timeoutMs: 5000 }).then((o) => o.size > 0, () => false), 1000).catch(() => undefined);
@@ -142,6 +145,7 @@ async function main(): Promise<number> {
       }
     }
   }
+  lag.stop();
   const code = await daemon.stop().catch((e: Error) => {
     record({ scenario: 'reliability-stop', pass: false, reason: e.message, durationMs: 0 });
     return -1;

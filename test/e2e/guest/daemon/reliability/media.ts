@@ -4,7 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { Image } from '../fixtures.js';
+import type { Image, SystemdDaemon } from '../fixtures.js';
 import { secretPipe } from '../fixtures.js';
 import { waitClean, waitFor } from '../kernel-view.js';
 import { Medium } from '../media-client.js';
@@ -21,6 +21,8 @@ export interface Inserted {
   image: Image;
   socket: string;
   mountMs: number;
+  /** For the daemon's journal when a call fails. */
+  daemon: SystemdDaemon;
 }
 
 /** bmcweb's side of proxy mode: an NBD server listening on the mount point's socket. */
@@ -75,7 +77,7 @@ export async function insert(w: World, kind: Kind, image: Image, options: { serv
     const want = kind === 'cd' ? 'sr' : 'sd';
     if (!device.name.startsWith(want)) throw new Error(`${slot.id}: ${image.name} became /dev/${device.name}, expected a ${want} device`);
     if (device.bytes !== image.bytes) throw new Error(`${slot.id}: /dev/${device.name} has ${device.bytes} bytes, ${image.name} ${image.bytes}`);
-    return { medium, slot, device, image, socket, mountMs };
+    return { medium, slot, device, image, socket, mountMs, daemon: w.daemon };
   } catch (e) {
     await medium.close();
     throw e;
@@ -86,7 +88,12 @@ export async function insert(w: World, kind: Kind, image: Image, options: { serv
 export async function eject(i: Inserted): Promise<number> {
   try {
     const t = Date.now();
-    if ((await i.medium.unmount()) !== true) throw new Error(`${i.slot.id}: Unmount returned false`);
+    const answered = await i.medium.unmount().catch(async (e: Error) => {
+      // Whether the daemon took the call late or its reply got lost on the way: its journal says when it handled it.
+      const journal = await i.daemon.journalSince(t - 1000);
+      throw new Error(`${i.slot.id}: Unmount failed after ${Date.now() - t} ms: ${e.message}; the daemon's journal since the call (made at ${new Date(t).toISOString()}): ${journal}`);
+    });
+    if (answered !== true) throw new Error(`${i.slot.id}: Unmount returned false`);
     const ms = await i.medium.expectCompletion(`${i.slot.id} Unmount`, t, 90_000);
     if ((await i.medium.process.get('Active')) !== false) throw new Error(`${i.slot.id}: Process.Active still true after the eject`);
     await waitClean(i.slot.nbd, i.medium.kind === 'Proxy' ? '/nonexistent-socket' : i.socket);
