@@ -9,13 +9,10 @@
 // (a runtime drop-in) to compare memory settings against the unit as shipped.
 // SOAK_HEAP_CENSUS=1 takes heap snapshots after the warm-up and at the end
 // and prints what grew, by kind of object.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { verboseConsole } from '../test/e2e/vm/guest-scripts.js';
 import { runInVm } from '../test/e2e/vm/run-in-vm.js';
-import { installShippedDaemon } from '../test/e2e/vm/shipped-daemon.js';
-import { buildPatchedMassStorageModule } from '../test/kernel/build-module.js';
+import { prepareShippedBoot } from '../test/e2e/vm/shipped-daemon.js';
 
 const cycles = Number(process.env.SOAK_CYCLES ?? 300);
 const rssAllowanceKiB = Number(process.env.SOAK_RSS_ALLOWANCE_KIB ?? 8192);
@@ -23,10 +20,8 @@ const heapAllowanceKiB = Number(process.env.SOAK_HEAP_ALLOWANCE_KIB ?? 2048);
 
 async function main(): Promise<number> {
   if (!Number.isInteger(cycles) || cycles < 1) throw new Error(`SOAK_CYCLES must be a positive integer, not ${process.env.SOAK_CYCLES}`);
-  const ko = (await buildPatchedMassStorageModule()).ko;
-  const installDir = mkdtempSync(join(tmpdir(), 'soak-shipped-'));
+  const shipped = await prepareShippedBoot('soak-shipped-');
   try {
-    const shipped = await installShippedDaemon(installDir);
     process.stdout.write(`soak: ${cycles} cycles in the VM (progress every 25 cycles)\n`);
     const progress = verboseConsole('soak');
     const run = await runInVm({
@@ -35,7 +30,7 @@ async function main(): Promise<number> {
       // About 5 s a cycle under TCG on a quiet machine; generous for a loaded one.
       timeoutMs: Math.max(1_200_000, cycles * 30_000),
       memoryMiB: 1536,
-      replaceModules: { usb_f_mass_storage: ko },
+      replaceModules: { usb_f_mass_storage: shipped.ko },
       onLine: (line) => {
         if (progress) progress(line);
         else if (line.startsWith('E2E-SOAK') || line.startsWith('E2E-RELIABILITY')) process.stdout.write(`  ${line}\n`);
@@ -59,7 +54,7 @@ async function main(): Promise<number> {
     process.stdout.write(`  live heap after GC (KiB): ${heap.heapStart.heapUsedKiB} -> ${heap.heapEnd.heapUsedKiB} (allowance +${heapAllowanceKiB}); every 25 cycles ${JSON.stringify(heap.heapSamples.map((h) => h.heapUsedKiB))}\n`);
     return 0;
   } finally {
-    rmSync(installDir, { recursive: true, force: true });
+    rmSync(shipped.installDir, { recursive: true, force: true });
   }
 }
 

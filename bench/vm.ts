@@ -12,12 +12,9 @@
 // The daemon parts run what the image ships (release tarball, recipe install,
 // systemd as PID 1: test/e2e/vm/shipped-daemon.ts).
 // Run alone: npx tsx bench/vm.ts
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { installShippedDaemon } from '../test/e2e/vm/shipped-daemon.js';
-import { buildPatchedMassStorageModule } from '../test/kernel/build-module.js';
+import { prepareShippedBoot } from '../test/e2e/vm/shipped-daemon.js';
 import { verboseConsole } from '../test/e2e/vm/guest-scripts.js';
 import { runInVm, type GuestResult, type RunInVmResult } from '../test/e2e/vm/run-in-vm.js';
 import type { Row } from './row.js';
@@ -367,22 +364,17 @@ function benchEnv(): Record<string, string> {
 
 /** One boot of the shipped daemon (release tarball, layer unit) with the patched module, running `script`. */
 async function bootShippedDaemon(script: string, timeoutMs: number): Promise<RunInVmResult> {
-  const module = await buildPatchedMassStorageModule();
-  const installDir = mkdtempSync(join(tmpdir(), 'bench-vm-shipped-'));
+  const shipped = await prepareShippedBoot('bench-vm-shipped-');
   const onLine = verboseConsole('bench');
-  return installShippedDaemon(installDir)
-    .then((shipped) =>
-      runInVm({
-        installRoot: shipped.root,
-        script,
-        timeoutMs,
-        memoryMiB: 1536,
-        replaceModules: { usb_f_mass_storage: module.ko },
-        env: benchEnv(),
-        ...(onLine ? { onLine } : {}),
-      }),
-    )
-    .finally(() => rmSync(installDir, { recursive: true, force: true }));
+  return runInVm({
+    installRoot: shipped.root,
+    script,
+    timeoutMs,
+    memoryMiB: 1536,
+    replaceModules: { usb_f_mass_storage: shipped.ko },
+    env: benchEnv(),
+    ...(onLine ? { onLine } : {}),
+  }).finally(() => rmSync(shipped.installDir, { recursive: true, force: true }));
 }
 
 async function runWanOnly(): Promise<BenchResult[]> {

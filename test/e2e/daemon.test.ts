@@ -6,14 +6,11 @@
 // CIFS, and the patched usb_f_mass_storage (lun stats).
 // One boot; guest/daemon/driver.ts runs every scenario.
 import assert from 'node:assert/strict';
-import { buildPatchedMassStorageModule } from '../kernel/build-module.js';
 import { requireCommand } from '../support/require-command.js';
 import { verboseConsole } from './vm/guest-scripts.js';
 import { runInVm, type GuestResult, type RunInVmResult } from './vm/run-in-vm.js';
-import { installShippedDaemon } from './vm/shipped-daemon.js';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { prepareShippedBoot } from './vm/shipped-daemon.js';
+import { rmSync } from 'node:fs';
 
 describe('e2e: the daemon in a qemu VM (system bus, real kernel data path)', function () {
   this.timeout(2_400_000);
@@ -33,20 +30,14 @@ describe('e2e: the daemon in a qemu VM (system bus, real kernel data path)', fun
     requireCommand('dbus-daemon', 'dbus');
     requireCommand('smbd', 'samba');
     requireCommand('mount.cifs', 'cifs-utils');
-    let ko: string;
-    try {
-      ko = (await buildPatchedMassStorageModule()).ko;
-    } catch (err) {
-      throw new Error(`cannot build the patched usb_f_mass_storage.ko (see test/kernel/README.md): ${err instanceof Error ? err.message : String(err)}`);
-    }
-    installDir = mkdtempSync(join(tmpdir(), 'e2e-shipped-'));
-    const shipped = await installShippedDaemon(installDir);
+    const shipped = await prepareShippedBoot('e2e-shipped-');
+    installDir = shipped.installDir;
     run = await runInVm({
       installRoot: shipped.root,
       script: 'exec bash "$E2E_GUEST_DIR/daemon-scenarios.sh"\n',
       timeoutMs: 1_800_000, // a hang guard only; the mocha timeout leaves room for the module build and the install before it
       memoryMiB: 1536,
-      replaceModules: { usb_f_mass_storage: ko },
+      replaceModules: { usb_f_mass_storage: shipped.ko },
       onLine: verboseConsole('daemon'),
       // While developing: E2E_DAEMON_SCENARIOS='daemon-smb' runs only those (the others then fail as missing).
       ...(process.env.E2E_DAEMON_SCENARIOS ? { env: { E2E_DAEMON_SCENARIOS: process.env.E2E_DAEMON_SCENARIOS } } : {}),

@@ -15,7 +15,6 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildPatchedMassStorageModule } from '../kernel/build-module.js';
 import type { Browser } from 'playwright-core';
 import { bundleBrowserModule, launchChromium } from '../nbd/support/browser-page.js';
 import { installCliPackage } from '../nbd/support/installed-cli.js';
@@ -24,7 +23,7 @@ import { BROWSER_GUEST_PORT } from './guest/proxy/browser-link.js';
 import { HostBrowser } from './host/proxy-browser.js';
 import { verboseConsole } from './vm/guest-scripts.js';
 import { runInVm, type GuestResult, type RunInVmResult } from './vm/run-in-vm.js';
-import { installShippedDaemon } from './vm/shipped-daemon.js';
+import { prepareShippedBoot } from './vm/shipped-daemon.js';
 
 describe('e2e: proxy mode in a qemu VM (the CLI and a browser through a bmcweb-like relay to the shipped daemon)', function () {
   this.timeout(1_800_000);
@@ -46,14 +45,8 @@ describe('e2e: proxy mode in a qemu VM (the CLI and a browser through a bmcweb-l
     requireCommand('openssl', 'openssl');
     requireCommand('dbus-daemon', 'dbus');
     const chromium = requireCommand('chromium', 'chromium');
-    let ko: string;
-    try {
-      ko = (await buildPatchedMassStorageModule()).ko;
-    } catch (err) {
-      throw new Error(`cannot build the patched usb_f_mass_storage.ko (see test/kernel/README.md): ${err instanceof Error ? err.message : String(err)}`);
-    }
-    installDir = mkdtempSync(join(tmpdir(), 'e2e-proxy-'));
-    const shipped = await installShippedDaemon(installDir);
+    const shipped = await prepareShippedBoot('e2e-proxy-');
+    installDir = shipped.installDir;
     // The operator's side: virtual-media-serve installed from its npm package, on the share.
     share = mkdtempSync(join(tmpdir(), 'e2e-proxy-share-'));
     await installCliPackage(join(share, 'operator'));
@@ -69,7 +62,7 @@ describe('e2e: proxy mode in a qemu VM (the CLI and a browser through a bmcweb-l
       script: 'exec bash "$E2E_GUEST_DIR/proxy-scenarios.sh"\n',
       timeoutMs: 1_700_000,
       memoryMiB: 1536,
-      replaceModules: { usb_f_mass_storage: ko },
+      replaceModules: { usb_f_mass_storage: shipped.ko },
       forwardTcp: [{ guestPort: BROWSER_GUEST_PORT }],
       onForwarded: ([bmcweb]) => operator.forwardedTo(bmcweb!.hostPort),
       onLine: (line) => {

@@ -5,14 +5,11 @@
 // on. One boot; guest/daemon/reliability/driver.ts runs every scenario.
 // `npm run soak` runs the long soak (bench/soak.ts).
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { buildPatchedMassStorageModule } from '../kernel/build-module.js';
+import { rmSync } from 'node:fs';
 import { requireCommand } from '../support/require-command.js';
 import { verboseConsole } from './vm/guest-scripts.js';
 import { runInVm, type GuestResult, type RunInVmResult } from './vm/run-in-vm.js';
-import { installShippedDaemon } from './vm/shipped-daemon.js';
+import { prepareShippedBoot } from './vm/shipped-daemon.js';
 
 /** Enough cycles (two rounds of the four kinds after a warm-up round) that a per-cycle leak of anything counted shows. */
 const CI_SOAK_CYCLES = 8;
@@ -38,20 +35,14 @@ describe('e2e: reliability of the shipped daemon in a qemu VM (concurrency, soak
       ['tc', 'iproute2'],
     ] as const)
       requireCommand(command, pkg);
-    let ko: string;
-    try {
-      ko = (await buildPatchedMassStorageModule()).ko;
-    } catch (err) {
-      throw new Error(`cannot build the patched usb_f_mass_storage.ko (see test/kernel/README.md): ${err instanceof Error ? err.message : String(err)}`);
-    }
-    installDir = mkdtempSync(join(tmpdir(), 'e2e-reliability-'));
-    const shipped = await installShippedDaemon(installDir);
+    const shipped = await prepareShippedBoot('e2e-reliability-');
+    installDir = shipped.installDir;
     run = await runInVm({
       installRoot: shipped.root,
       script: 'exec bash "$E2E_GUEST_DIR/reliability-scenarios.sh"\n',
       timeoutMs: 2_880_000,
       memoryMiB: 1536,
-      replaceModules: { usb_f_mass_storage: ko },
+      replaceModules: { usb_f_mass_storage: shipped.ko },
       onLine: verboseConsole('reliability'),
       env: {
         E2E_SOAK_CYCLES: String(CI_SOAK_CYCLES),

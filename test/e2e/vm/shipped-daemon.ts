@@ -5,8 +5,10 @@
 // layer tests run them (test/layer/support/recipe-run.ts). Nothing here knows
 // what the install puts where: the guest sees the result at /, over the host
 // root (run-in-vm.ts, `installRoot`).
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { buildPatchedMassStorageModule } from '../../kernel/build-module.js';
 import { recipeWithIncludes } from '../../layer/support/bitbake-vars.js';
 import { daemonRecipe } from '../../layer/support/layer-files.js';
 import { makeRelease } from '../../layer/support/release.js';
@@ -33,4 +35,31 @@ export async function installShippedDaemon(dir: string): Promise<ShippedDaemon> 
     if (result.code !== 0) throw new Error(`the recipe's ${task} failed (${daemonRecipe}):\n${result.output}`);
   }
   return { root: work.dest, tarball: release.tarball };
+}
+
+/** What a VM boot of the shipped daemon needs besides its script: the patched module and the install. */
+export interface ShippedBoot {
+  /** The patched usb_f_mass_storage.ko, for runInVm's replaceModules. */
+  ko: string;
+  /** The installed root, for runInVm's installRoot. */
+  root: string;
+  /** Holds the release and the install: remove it when the VM is done. */
+  installDir: string;
+}
+
+/** Builds the patched module and installs the shipped daemon in a new temp folder named after `prefix`. */
+export async function prepareShippedBoot(prefix: string): Promise<ShippedBoot> {
+  let ko: string;
+  try {
+    ko = (await buildPatchedMassStorageModule()).ko;
+  } catch (err) {
+    throw new Error(`cannot build the patched usb_f_mass_storage.ko (see test/kernel/README.md): ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const installDir = mkdtempSync(join(tmpdir(), prefix));
+  try {
+    return { ko, root: (await installShippedDaemon(installDir)).root, installDir };
+  } catch (e) {
+    rmSync(installDir, { recursive: true, force: true });
+    throw e;
+  }
 }
