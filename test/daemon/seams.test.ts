@@ -2,7 +2,7 @@
 // order), the mount table, program arguments, configfs removal rules.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '../../codegen/runtime/index.js';
@@ -84,14 +84,35 @@ describe('daemon: seams', () => {
     assert.equal(readFileSync(join(g, 'idProduct'), 'utf8'), '0x0104');
     assert.equal(readFileSync(join(g, 'strings/0x409/serialnumber'), 'utf8'), 'OBMCSlot_0');
     assert.equal(readFileSync(join(g, 'functions/mass_storage.usb0/lun.0/cdrom'), 'utf8'), '1');
-    assert.deepEqual([...seam.boundUdcs()], ['udc.0']);
+    assert.deepEqual([...(await seam.boundUdcs())], ['udc.0']);
     mkdirSync(join(dir, 'usb_gadget/other'));
     writeFileSync(join(dir, 'usb_gadget/other/UDC'), 'udc.1\n');
-    assert.deepEqual([...seam.boundUdcs()].sort(), ['udc.0', 'udc.1']);
-    assert.deepEqual(seam.ours(), ['virtual-media.Slot_0']);
+    assert.deepEqual([...(await seam.boundUdcs())].sort(), ['udc.0', 'udc.1']);
+    assert.deepEqual(await seam.ours(), ['virtual-media.Slot_0']);
     await seam.remove('Slot_0');
     assert.equal(existsSync(g), false);
     await seam.remove('Slot_0'); // twice is fine
+  });
+
+  it('gadget: choosing a UDC while another gadget\'s UDC attribute does not answer gives up with the signal, and the event loop keeps turning', async function () {
+    this.timeout(60_000);
+    const seam = new GadgetSeam(dir);
+    // Another gadget whose UDC attribute blocks on open, as configfs does while the kernel holds the gadget's lock.
+    mkdirSync(join(dir, 'usb_gadget/stuck'), { recursive: true });
+    const attribute = join(dir, 'usb_gadget/stuck/UDC');
+    execFileSync('mkfifo', [attribute]);
+    const ticks: number[] = [];
+    const ticker = setInterval(() => ticks.push(Date.now()), 20);
+    try {
+      const chosen = seam.bindChosen('Slot_0', () => 'udc.0', AbortSignal.timeout(300));
+      await assert.rejects(chosen, (e: Error) => e.name === 'TimeoutError');
+      assert.ok(ticks.length >= 1, `the event loop turned ${ticks.length} times while the attribute blocked`);
+      assert.equal(existsSync(join(dir, 'usb_gadget/virtual-media.Slot_0/UDC')), false, 'nothing was bound');
+    } finally {
+      clearInterval(ticker);
+      // Let the worker thread blocked in open() go: O_RDWR on a FIFO opens at once and gives it its writer.
+      closeSync(openSync(attribute, 'r+'));
+    }
   });
 
   it('mount table: only cifs mounts below our run directory, octal escapes decoded', () => {

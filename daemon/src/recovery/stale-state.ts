@@ -19,7 +19,11 @@ const STEP_MS = 10_000;
 export async function cleanStaleState(config: Config, gadget: GadgetSeam, log: Logger): Promise<void> {
   const { roots, commands } = config;
   mkdirSync(roots.run, { recursive: true, mode: 0o700 });
-  for (const name of gadget.ours()) {
+  const leftBehind = await gadget.ours(AbortSignal.timeout(STEP_MS)).catch((e: Error) => {
+    log.error(`cannot list the USB gadgets: ${e.message}`);
+    return [];
+  });
+  for (const name of leftBehind) {
     log.warning(`removing the gadget ${name} left by a previous run`);
     try {
       await gadget.removeByName(name, AbortSignal.timeout(STEP_MS));

@@ -25,6 +25,27 @@ export async function readAttribute(path: string, signal?: AbortSignal): Promise
   }
 }
 
+/** Whether `path` exists; other errors than ENOENT are thrown. */
+export async function exists(path: string, signal?: AbortSignal): Promise<boolean> {
+  try {
+    await raceAbort(lstat(path), signal);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw e;
+  }
+}
+
+/** The entries of a configfs group; none when it is missing or unreadable (an abort still throws). */
+export async function listGroup(path: string, signal?: AbortSignal): Promise<string[]> {
+  try {
+    return await raceAbort(readdir(path), signal);
+  } catch (e) {
+    if (signal?.aborted) throw e;
+    return [];
+  }
+}
+
 export async function makeGroup(path: string, signal?: AbortSignal): Promise<void> {
   await raceAbort(mkdir(path, { recursive: true }), signal);
 }

@@ -1,11 +1,14 @@
 // Seam: the USB mass-storage gadget in configfs (one gadget per mount point).
 // Order matters to the kernel: cdrom and ro before file (EBUSY after), file
 // before binding the UDC; teardown unbinds first, then removes in reverse.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+// Every configfs access here is asynchronous, the lookups too: while the
+// kernel removes or unbinds a gadget it holds the usb_gadget directory's
+// lock, and a synchronous stat or readdir waiting for it would stop the
+// whole daemon (every D-Bus call) instead of one libuv worker.
 import { posix } from 'node:path';
 import type { GadgetIdentity } from '../config/types.js';
 import { withDeadline } from '../util/abortable.js';
-import { makeGroup, makeLink, readAttribute, removeGroup, removeLink, writeAttribute } from './configfs-fs.js';
+import { exists, listGroup, makeGroup, makeLink, readAttribute, removeGroup, removeLink, writeAttribute } from './configfs-fs.js';
 
 /** Our gadgets are named with this prefix so a restart can tell them from others'. */
 export const GADGET_PREFIX = 'virtual-media.';
@@ -77,7 +80,7 @@ export class GadgetSeam {
     try {
       await previous;
       signal?.throwIfAborted();
-      const udc = choose(this.boundUdcs());
+      const udc = choose(await this.boundUdcs(signal));
       await this.bind(mountPointId, udc, signal);
       return udc;
     } finally {
@@ -92,7 +95,7 @@ export class GadgetSeam {
 
   async removeByName(name: string, signal?: AbortSignal): Promise<void> {
     const g = posix.join(this.gadgetsDir, name);
-    if (!existsSync(g)) return;
+    if (!(await exists(g, signal))) return;
     // Unbinding and dropping the backing file (which closes /dev/nbdN even if
     // rmdir is refused) are best effort, each bounded on its own: a write the
     // kernel never completes must not keep the directories from going.
@@ -107,25 +110,15 @@ export class GadgetSeam {
   }
 
   /** Names of the gadgets a previous run of this daemon left behind. */
-  ours(): string[] {
-    try {
-      return readdirSync(this.gadgetsDir).filter((n) => n.startsWith(GADGET_PREFIX));
-    } catch {
-      return [];
-    }
+  async ours(signal?: AbortSignal): Promise<string[]> {
+    return (await listGroup(this.gadgetsDir, signal)).filter((n) => n.startsWith(GADGET_PREFIX));
   }
 
   /** UDC names some gadget (ours or not) is bound to. */
-  boundUdcs(): Set<string> {
+  async boundUdcs(signal?: AbortSignal): Promise<Set<string>> {
     const bound = new Set<string>();
-    let names: string[] = [];
-    try {
-      names = readdirSync(this.gadgetsDir);
-    } catch {
-      return bound;
-    }
-    for (const n of names) {
-      const udc = readSmallFile(posix.join(this.gadgetsDir, n, 'UDC'));
+    for (const n of await listGroup(this.gadgetsDir, signal)) {
+      const udc = await readAttribute(posix.join(this.gadgetsDir, n, 'UDC'), signal);
       if (udc) bound.add(udc);
     }
     return bound;
@@ -147,14 +140,6 @@ async function clearAttribute(path: string, signal: AbortSignal | undefined): Pr
     // the directories are removed anyway; what refuses stays for the start-up cleanup
   } finally {
     bounded.release();
-  }
-}
-
-function readSmallFile(path: string): string | undefined {
-  try {
-    return readFileSync(path, 'utf8').trim();
-  } catch {
-    return undefined;
   }
 }
 
