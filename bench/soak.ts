@@ -52,10 +52,22 @@ async function main(): Promise<number> {
     process.stdout.write(`  daemon RSS every 25 cycles (KiB): ${JSON.stringify(r.rssSamplesKiB)}; anonymous ${JSON.stringify(r.rssAnonSamplesKiB)}; mapped files ${JSON.stringify(r.rssFileSamplesKiB)}; shared memory ${JSON.stringify(r.rssShmemSamplesKiB)}\n`);
     const heap = r as { heapStart: { heapUsedKiB: number }; heapEnd: { heapUsedKiB: number }; heapSamples: Array<{ heapUsedKiB: number }> };
     process.stdout.write(`  live heap after GC (KiB): ${heap.heapStart.heapUsedKiB} -> ${heap.heapEnd.heapUsedKiB} (allowance +${heapAllowanceKiB}); every 25 cycles ${JSON.stringify(heap.heapSamples.map((h) => h.heapUsedKiB))}\n`);
+    const heapSamples = heap.heapSamples.map((h) => h.heapUsedKiB);
+    const anonSamples = r.rssAnonSamplesKiB as number[];
+    process.stdout.write(`  growth per 100 cycles, first half of the samples -> second half: live heap ${halves(heapSamples)}; anonymous RSS ${halves(anonSamples)} (a leak per cycle grows as much in both halves; warming up slows down)\n`);
     return 0;
   } finally {
     rmSync(shipped.installDir, { recursive: true, force: true });
   }
+}
+
+/** Growth per 100 cycles over the first and the second half of samples taken every 25 cycles, in KiB. */
+function halves(samples: number[]): string {
+  if (samples.length < 5) return 'too few samples';
+  const mid = Math.floor((samples.length - 1) / 2);
+  const last = samples.length - 1;
+  const per100 = (from: number, to: number) => Math.round(((samples[to]! - samples[from]!) * 4) / (to - from));
+  return `${per100(0, mid)} -> ${per100(mid, last)} KiB`;
 }
 
 main().then(
