@@ -63,7 +63,7 @@ async function main(): Promise<number> {
 
 /** Growth per 100 cycles over the first and the second half of samples taken every 25 cycles, in KiB. */
 function halves(samples: number[]): string {
-  if (samples.length < 5) return 'too few samples';
+  if (samples.length < 3) return 'too few samples (under 75 cycles)';
   const mid = Math.floor((samples.length - 1) / 2);
   const last = samples.length - 1;
   const per100 = (from: number, to: number) => Math.round(((samples[to]! - samples[from]!) * 4) / (to - from));
