@@ -8,19 +8,14 @@
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { PAGE_PATH, pageApi } from '../../nbd/support/browser-page.js';
+import { within } from '../../support/within.js';
 import { parseAsk, PROXY_PASSWORD, PROXY_USER, writeHostReport, type GuestAsk, type HostReport } from '../guest/proxy/browser-link.js';
 
 /** Each page step is quick on the host; the guest's side (relay, daemon under TCG) sets the pace. Hang guards only. */
 const STEP_MS = 180_000;
 
-async function within<T>(what: string, p: Promise<T>, ms = STEP_MS): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms ${what}`)), ms)))]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+/** A page step, bounded. */
+const step = <T>(what: string, p: Promise<T>): Promise<T> => within(what, p, STEP_MS);
 
 export class HostBrowser {
   /** Everything reported to the guest, in order (the test asserts on it too). */
@@ -73,11 +68,11 @@ export class HostBrowser {
     page.on('pageerror', (e) => this.pageErrors.push(e.message));
     page.setDefaultTimeout(STEP_MS);
     await page.goto(`https://127.0.0.1:${this.port}${PAGE_PATH}`);
-    const status = await within('logging in', pageApi.login(page, PROXY_USER, PROXY_PASSWORD));
+    const status = await step('the login', pageApi.login(page, PROXY_USER, PROXY_PASSWORD));
     if (status !== 201) throw new Error(`the page's login got HTTP ${status}`);
     await page.setInputFiles('#image', join(this.share, file));
     const pageLoadMs = Date.now() - t0;
-    const opened = await within('for the websocket to open', pageApi.serve(page));
+    const opened = await step('the websocket to open', pageApi.serve(page));
     if (opened !== 'open') throw new Error(`the page's websocket did not open: ${opened}`);
     return { step: 'serving', pageLoadMs, openMs: Date.now() - t0 - pageLoadMs };
   }
@@ -85,9 +80,9 @@ export class HostBrowser {
   private async stop(): Promise<HostReport> {
     const page = this.page;
     if (!page) throw new Error('asked to stop with no page serving');
-    await within('calling session.stop()', pageApi.stop(page));
-    const end = await within("for the page's session to end", pageApi.ended(page));
-    const stats = await within('for the final stats', pageApi.finalStats(page));
+    await step('session.stop()', pageApi.stop(page));
+    const end = await step("the page's session to end", pageApi.ended(page));
+    const stats = await step('the final stats', pageApi.finalStats(page));
     return { step: 'stopped', end, bytesRead: stats.bytesRead, pageErrors: [...this.pageErrors] };
   }
 

@@ -16,6 +16,7 @@ import type { FakeBmcweb } from '../../../nbd/support/fake-bmcweb.js';
 import { randomImage, type Image } from '../daemon/fixtures.js';
 import { sha256, waitClean, waitForUsbDevice } from '../daemon/kernel-view.js';
 import { Medium } from '../daemon/media-client.js';
+import { within } from '../../../support/within.js';
 import { HostReports } from './browser-link.js';
 
 export interface ProxyContext {
@@ -39,18 +40,6 @@ export interface ProxyContext {
 const STEP_MS = 120_000;
 /** A first start of the CLI compiles or loads a lot under TCG: minutes on a loaded host. */
 const START_MS = 360_000;
-
-/** Resolves with `p`, or fails naming `what` once `ms` passed or `gone` settled first (the server side died). */
-async function within<T>(what: string, p: Promise<T>, ms: number, gone?: Promise<string>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms)));
-  const died = gone?.then((why) => Promise.reject(new Error(`${what}: ${why}`))) ?? new Promise<never>(() => undefined);
-  try {
-    return await Promise.race([p, timeout, died]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /** From websocket open to the USB disk read whole: its size and sha256 must be the image's. */
 async function usbDiskMatches(m: Medium, ctx: ProxyContext, image: Image, since: number, gone: Promise<string>): Promise<{ name: string; mountToUsbMs: number; readMs: number }> {
