@@ -44,6 +44,12 @@ export function parseAsk(line: string): GuestAsk | undefined {
   return m[2] ? { do: 'stop' } : { do: 'serve', file: m[1]! };
 }
 
+/** What the host's first failure report says, if there is one. */
+function hostFailure(reports: HostReport[]): string | undefined {
+  const failed = reports.find((r) => r.step === 'failed');
+  return failed?.step === 'failed' ? `the host's browser failed while ${failed.during}: ${failed.error}` : undefined;
+}
+
 /** Host side. */
 export function writeHostReport(share: string, report: HostReport): void {
   appendFileSync(join(share, REPORTS), `${JSON.stringify(report)}\n`);
@@ -122,9 +128,9 @@ export class HostReports {
   failure(): Promise<string> {
     return new Promise((resolve) =>
       this.watch((reports) => {
-        const failed = reports.find((r) => r.step === 'failed');
-        if (failed?.step !== 'failed') return false;
-        resolve(`the host's browser failed while ${failed.during}: ${failed.error}`);
+        const why = hostFailure(reports);
+        if (why === undefined) return false;
+        resolve(why);
         return true;
       }),
     );
@@ -134,9 +140,9 @@ export class HostReports {
     const deadline = Date.now() + ms;
     return new Promise((resolve, reject) =>
       this.watch((reports) => {
-        const failed = reports.find((r) => r.step === 'failed');
+        const failed = hostFailure(reports);
         const index = reports.findIndex((r, i) => i >= this.taken && r.step === step);
-        if (failed?.step === 'failed') reject(new Error(`the host's browser failed while ${failed.during}: ${failed.error}`));
+        if (failed !== undefined) reject(new Error(failed));
         else if (index >= 0) {
           this.taken = index + 1;
           resolve(reports[index] as Extract<HostReport, { step: S }>);
