@@ -6,6 +6,21 @@ import * as P from './protocol.js';
 /** A big-endian view of `bytes` (network order is all NBD uses). */
 export const be = (bytes: Uint8Array): DataView => new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 
+/** A big-endian 16-bit integer at `at`: straight from the bytes, no DataView per request. */
+export const readU16 = (bytes: Uint8Array, at: number): number => (bytes[at]! << 8) | bytes[at + 1]!;
+
+/** A big-endian 32-bit unsigned integer at `at`. */
+export const readU32 = (bytes: Uint8Array, at: number): number =>
+  ((bytes[at]! << 24) >>> 0) + ((bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!);
+
+/** Stores `value` as a big-endian 32-bit unsigned integer at `at`. */
+export function writeU32(bytes: Uint8Array, at: number, value: number): void {
+  bytes[at] = value >>> 24;
+  bytes[at + 1] = value >>> 16;
+  bytes[at + 2] = value >>> 8;
+  bytes[at + 3] = value;
+}
+
 /** The server's first 18 bytes: NBDMAGIC, IHAVEOPT and the handshake flags. */
 export function greeting(): Uint8Array {
   const bytes = new Uint8Array(18);
@@ -30,9 +45,8 @@ export function optionReply(option: number, type: number, data: Uint8Array): Uin
 
 /** Fills the first 16 bytes of `reply` as a simple reply header (a READ's data may follow). */
 export function writeSimpleReplyHeader(reply: Uint8Array, error: number, cookie: Uint8Array): Uint8Array {
-  const view = be(reply);
-  view.setUint32(0, P.SIMPLE_REPLY_MAGIC);
-  view.setUint32(4, error);
+  writeU32(reply, 0, P.SIMPLE_REPLY_MAGIC);
+  writeU32(reply, 4, error);
   reply.set(cookie, 8);
   return reply;
 }

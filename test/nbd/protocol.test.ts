@@ -177,6 +177,39 @@ describe('nbd core: protocol', () => {
     assert.equal(s.pipe.closed, false);
   });
 
+  it('a READ the medium fails gets EIO, whether the medium rejects or throws before it returns; the session goes on', async () => {
+    const s = setup();
+    const failing = s.medium as CheckedMedium & { read: CheckedMedium['read'] };
+    const read = failing.read.bind(failing);
+    failing.read = (offset, into) => {
+      if (offset === 0) throw new Error('thrown by the medium');
+      if (offset === 512) return Promise.reject(Object.assign(new Error('rejected by the medium'), { code: 'EIO' }));
+      return read(offset, into);
+    };
+    const from = go(s);
+    s.conn.receive(concat([request(CMD.READ, 1n, 0n, 512), request(CMD.READ, 2n, 512n, 512), request(CMD.READ, 3n, 1024n, 512)]));
+    await settle();
+    const got = replies(s.pipe.output(), from, new Map([[3n, 512]]));
+    assert.deepEqual(Object.fromEntries([...got].map(([c, r]) => [String(c), r.error])), { 1: 5, 2: 5, 3: 0 });
+    assert.deepEqual(got.get(3n)!.data, new Uint8Array(s.bytes.subarray(1024, 1536)));
+    assert.ok(s.log.some((l) => l.includes('thrown by the medium')), s.log.join('\n'));
+    assert.equal(s.pipe.closed, false);
+  });
+
+  it('a reply the transport throws on (a defect of ours) hangs up with the reason, and the request still settles', async () => {
+    const s = setup();
+    go(s);
+    const send = s.pipe.send.bind(s.pipe);
+    s.pipe.send = (bytes) => {
+      if (bytes.byteLength === 16 + 512) throw new Error('send failed');
+      send(bytes);
+    };
+    s.conn.receive(request(CMD.READ, 1n, 0n, 512));
+    const end = await s.conn.done;
+    assert.deepEqual(end, { reason: 'protocol', detail: 'internal error: send failed' });
+    assert.equal(s.pipe.closed, true);
+  });
+
   it('read-write export: WRITE (+FUA), WRITE_ZEROES, TRIM, FLUSH, ENOSPC past the end; DISC flushes and closes after the replies', async () => {
     const s = setup(Buffer.alloc(64 * 1024, 0xee), true);
     const from = go(s);
