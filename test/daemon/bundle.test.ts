@@ -8,7 +8,7 @@ import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { builtinModules } from 'node:module';
 import { bundleDaemon, type BundleResult } from '../../daemon/build/bundle.js';
-import { fakeConfig, SERVICE, spawnDaemon } from './support/daemon-process.js';
+import { daemonEnvironment, fakeConfig, SERVICE, spawnDaemon } from './support/daemon-process.js';
 import { Harness, ROOT } from './support/harness.js';
 import { diskImage } from './support/images.js';
 import { secret, secretPipe } from './support/secret-pipe.js';
@@ -48,7 +48,7 @@ describe('daemon: production bundle', function () {
     cpSync(built.outfile, join(bare, 'virtual-mediad.mjs'));
     const config = join(h.kernel.root, 'bare-config.json');
     writeFileSync(config, JSON.stringify(fakeConfig(h.kernel, { Slot_2: { Mode: 1, NBDDevice: 'nbd2', UnixSocket: join(h.kernel.run, 'nbd2.sock') } })));
-    const daemon = spawnDaemon(['--config', config, '--address', h.bus.address], process.env, join(bare, 'virtual-mediad.mjs'));
+    const daemon = spawnDaemon(['--config', config, '--address', h.bus.address], daemonEnvironment(), join(bare, 'virtual-mediad.mjs'));
     assert.equal(await daemon.exited, 1, daemon.log());
     assert.match(daemon.log(), /openbmc-dbus-unix-fd/);
     assert.ok(daemon.log().includes(h.bus.address), daemon.log());

@@ -6,6 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as rt from '../../../codegen/runtime/index.js';
 import { FAKE_MOUNT, FAKE_NBD_CLIENT, type FakeKernel } from './fake-kernel.js';
+import { unitEnvironment } from './unit-environment.js';
 
 export const SERVICE = 'xyz.openbmc_project.VirtualMedia';
 export const MAIN = 'daemon/src/main.ts';
@@ -58,8 +59,11 @@ export class DaemonProcess {
   }
 }
 
+/** The environment the daemon runs with: this process's, plus what the shipped unit sets. */
+export const daemonEnvironment = (): NodeJS.ProcessEnv => ({ ...process.env, ...unitEnvironment() });
+
 /** Runs the daemon from its sources (through tsx) or, given `bundle`, the production bundle. */
-export function spawnDaemon(args: string[], env: NodeJS.ProcessEnv = process.env, bundle?: string): DaemonProcess {
+export function spawnDaemon(args: string[], env: NodeJS.ProcessEnv = daemonEnvironment(), bundle?: string): DaemonProcess {
   const nodeArgs = bundle ? [bundle, ...args] : ['--import', 'tsx', MAIN, ...args];
   const child = spawn(process.execPath, nodeArgs, { stdio: ['ignore', 'ignore', 'pipe'], env });
   return new DaemonProcess(child);
@@ -69,7 +73,7 @@ export function spawnDaemon(args: string[], env: NodeJS.ProcessEnv = process.env
 export async function startDaemon(kernel: FakeKernel, busAddress: string, config: Record<string, unknown>, client: rt.Connection, bundle?: string): Promise<DaemonProcess> {
   const file = join(kernel.root, 'config.json');
   writeFileSync(file, JSON.stringify(config, null, 2));
-  const daemon = spawnDaemon(['--config', file, '--address', busAddress, '--debug'], process.env, bundle);
+  const daemon = spawnDaemon(['--config', file, '--address', busAddress, '--debug'], daemonEnvironment(), bundle);
   await waitForName(client, daemon, 20_000);
   return daemon;
 }

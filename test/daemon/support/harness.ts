@@ -19,13 +19,18 @@ export const ROOT = '/xyz/openbmc_project/VirtualMedia';
 export class Harness {
   bus!: PrivateBus;
   client!: rt.Connection;
-  kernel = new FakeKernel();
+  readonly kernel: FakeKernel;
   daemon: DaemonProcess | undefined;
   readonly completions = new Map<string, number[]>();
   readonly #children: ChildProcess[] = [];
 
-  static async create(): Promise<Harness> {
-    const h = new Harness();
+  private constructor(udcs?: string[]) {
+    this.kernel = new FakeKernel(udcs);
+  }
+
+  /** `udcs`: the fake kernel's UDC names (two by default). */
+  static async create(udcs?: string[]): Promise<Harness> {
+    const h = new Harness(udcs);
     h.bus = await startPrivateBus();
     h.client = await rt.Connection.open({ address: h.bus.address, callTimeoutMs: 10_000 });
     return h;
