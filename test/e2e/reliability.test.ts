@@ -111,6 +111,12 @@ describe('e2e: reliability of the shipped daemon in a qemu VM (concurrency, soak
     passed('reliability-kill-smbd');
   });
 
+  it('Unmount while the host reads from a backend that stopped answering: Completion(0), nothing left, the next Mount works', function () {
+    // The guest checks the Completion, the leftovers and the next Mount; what held the eject (the
+    // daemon's threads blocked in the kernel) is reported with the figures, not asserted.
+    passed('reliability-eject-hung-backend');
+  });
+
   it('prints the figures, and the guest reports no failure', function () {
     const line = Object.fromEntries(run.results.map((r) => [r.scenario, { ...r, scenario: undefined, pass: undefined, reason: undefined, ledger: undefined }]));
     process.stdout.write(`      reliability e2e: ${JSON.stringify(line)}\n`);

@@ -46,7 +46,7 @@ async function checkRecovered(w: World, kind: 'Legacy' | 'Proxy', slotId: string
 }
 
 /** The next Mount after a fault: the whole disk reads back. */
-async function nextMountWorks(w: World, kind: 'disk' | 'smb' = 'disk'): Promise<number> {
+export async function nextMountWorks(w: World, kind: 'disk' | 'smb' = 'disk'): Promise<number> {
   const t = Date.now();
   const i = await insert(w, kind, kind === 'smb' ? w.share.small : w.small);
   try {

@@ -19,6 +19,7 @@ import { cifsServes } from './cifs-ready.js';
 import { concurrency } from './concurrency.js';
 import { childKill, daemonCrash } from './crashes.js';
 import { networkComesBack, networkDies } from './flaky-network.js';
+import { ejectWhileBackendHangs } from './hung-backend.js';
 import { lo } from './host-side.js';
 import { LoopLagWatch } from './loop-lag.js';
 import { soak } from './soak.js';
@@ -39,6 +40,7 @@ export const RELIABILITY_SCENARIOS = [
   'reliability-kill-nbdkit',
   'reliability-kill-nbd-client',
   'reliability-kill-smbd',
+  'reliability-eject-hung-backend',
 ] as const;
 
 /**
@@ -122,6 +124,7 @@ async function main(): Promise<number> {
     'reliability-kill-nbdkit': () => childKill(w, 'nbdkit'),
     'reliability-kill-nbd-client': () => childKill(w, 'nbd-client'),
     'reliability-kill-smbd': () => childKill(w, 'smbd'),
+    'reliability-eject-hung-backend': () => ejectWhileBackendHangs(w),
   };
   let failed = 0;
   const lag = new LoopLagWatch();
