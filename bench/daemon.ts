@@ -15,8 +15,7 @@ import * as rt from '../codegen/runtime/index.js';
 import { bundleDaemon } from '../daemon/build/bundle.js';
 import { startPrivateBus } from '../test/support/private-bus.js';
 import { FakeKernel } from '../test/daemon/support/fake-kernel.js';
-import { fakeConfig } from '../test/daemon/support/daemon-process.js';
-import { unitEnvironment } from '../test/daemon/support/unit-environment.js';
+import { daemonEnvironment, fakeConfig } from '../test/daemon/support/daemon-process.js';
 import { median, type Row } from './row.js';
 
 const ROUNDS = Number(process.env.BENCH_DAEMON_ROUNDS ?? 7);
@@ -63,8 +62,7 @@ async function daemon(bundle: string, configFile: string, address: string, watch
   // BENCH_DAEMON_NODE_FLAGS: try node/V8 flags on the daemon only (experiments).
   const flags = (process.env.BENCH_DAEMON_NODE_FLAGS ?? '').split(' ').filter(Boolean);
   // With the shipped unit's environment (its libuv thread pool size), as systemd starts it.
-  const env = { ...process.env, ...unitEnvironment() };
-  const child = spawn(process.execPath, [...flags, bundle, '--config', configFile, '--address', address], { stdio: ['ignore', 'ignore', 'pipe'], env });
+  const child = spawn(process.execPath, [...flags, bundle, '--config', configFile, '--address', address], { stdio: ['ignore', 'ignore', 'pipe'], env: daemonEnvironment() });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<void>((_, reject) => child.once('exit', (c) => reject(new Error(`daemon exited (${c}): ${stderr}`))));

@@ -101,12 +101,12 @@ describe('daemon: seams', () => {
     mkdirSync(join(dir, 'usb_gadget/stuck'), { recursive: true });
     const attribute = join(dir, 'usb_gadget/stuck/UDC');
     execFileSync('mkfifo', [attribute]);
-    const ticks: number[] = [];
-    const ticker = setInterval(() => ticks.push(Date.now()), 20);
+    let ticks = 0;
+    const ticker = setInterval(() => ticks++, 20);
     try {
       const chosen = seam.bindChosen('Slot_0', () => 'udc.0', AbortSignal.timeout(300));
       await assert.rejects(chosen, (e: Error) => e.name === 'TimeoutError');
-      assert.ok(ticks.length >= 1, `the event loop turned ${ticks.length} times while the attribute blocked`);
+      assert.ok(ticks >= 1, `the event loop turned ${ticks} times while the attribute blocked`);
       assert.equal(existsSync(join(dir, 'usb_gadget/virtual-media.Slot_0/UDC')), false, 'nothing was bound');
     } finally {
       clearInterval(ticker);

@@ -21,7 +21,7 @@ const STALLED_MS = 2000;
 const SAMPLE_AFTER_MS = 3000;
 
 /** Threads of `pid` in uninterruptible sleep, as "wchan: top of the kernel stack". */
-export function blockedThreads(pid: number): string[] {
+function blockedThreads(pid: number): string[] {
   const out: string[] = [];
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
     try {
