@@ -15,6 +15,27 @@ export function sizeSectors(sysRoot: string, nbdDevice: string): number {
   }
 }
 
+/**
+ * Whether the process that connected the device (sysfs `pid`: the
+ * nbd-client in NBD_DO_IT) still runs. The file stays while anything holds
+ * the device open, after that process is gone.
+ */
+export function connectedByLiveProcess(sysRoot: string, nbdDevice: string): boolean {
+  let pid: number;
+  try {
+    pid = Number.parseInt(readFileSync(posix.join(sysRoot, 'block', nbdDevice, 'pid'), 'utf8').trim(), 10);
+  } catch {
+    return false;
+  }
+  if (!(pid > 0)) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 // ISO 9660: the primary volume descriptor starts at sector 16 (byte 32768)
 // with a type byte, then the standard identifier "CD001".
 const ISO_MAGIC_OFFSET = 32769;
