@@ -117,6 +117,11 @@ describe('e2e: reliability of the shipped daemon in a qemu VM (concurrency, soak
     passed('reliability-eject-hung-backend');
   });
 
+  it('kill -9 of the daemon while a read waits on a hung backend, the read left queued in nbd: the restarted daemon cleans up at once, the next Mount works', function () {
+    const r = passed('reliability-crash-hung-backend');
+    assert.equal(r.nRestarts, 1);
+  });
+
   it('prints the figures, and the guest reports no failure', function () {
     const line = Object.fromEntries(run.results.map((r) => [r.scenario, { ...r, scenario: undefined, pass: undefined, reason: undefined, ledger: undefined }]));
     process.stdout.write(`      reliability e2e: ${JSON.stringify(line)}\n`);

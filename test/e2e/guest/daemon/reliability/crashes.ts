@@ -23,13 +23,13 @@ export const READ_ERROR_BOUND_MS = 180_000;
 /** How long into a whole-disk read (slow server) a process is killed. */
 const INTO_READ_MS = 1500;
 
-function assertReadFailed(what: string, r: ReadOutcome): void {
+export function assertReadFailed(what: string, r: ReadOutcome): void {
   if (r.hung) throw new Error(`${what}: the host's read still hung after ${r.ms} ms (no I/O error)`);
   if (r.code === 0) throw new Error(`${what}: the host's read finished without an error: the kill came too late`);
 }
 
 /** After a restart: the objects of `slotId` say ready, nothing of it is left, and the daemon logged its cleanup. */
-async function checkRecovered(w: World, kind: 'Legacy' | 'Proxy', slotId: string, nbd: string, socket: string, newPid: number): Promise<string[]> {
+export async function checkRecovered(w: World, kind: 'Legacy' | 'Proxy', slotId: string, nbd: string, socket: string, newPid: number): Promise<string[]> {
   const m = await Medium.open(w.connection, kind, slotId);
   try {
     if ((await m.process.get('Active')) !== false) throw new Error(`${slotId}: Process.Active is true after the restart`);
@@ -56,6 +56,15 @@ export async function nextMountWorks(w: World, kind: 'disk' | 'smb' = 'disk'): P
     await eject(i);
   }
   return Date.now() - t;
+}
+
+/** The main PID of the daemon systemd started again after `oldPid` was killed. */
+export function restarted(oldPid: number, restartsBefore: number): Promise<number> {
+  return waitFor('systemd to restart the daemon after kill -9', 90_000, async () => {
+    const p = await unitProperties('MainPID', 'ActiveState', 'NRestarts');
+    const pid = Number(p.MainPID);
+    return p.ActiveState === 'active' && pid > 0 && pid !== oldPid && Number(p.NRestarts) > restartsBefore ? pid : undefined;
+  }, 250);
 }
 
 export type CrashMoment = 'inserting' | 'reading' | 'ejecting';
@@ -98,11 +107,7 @@ export async function daemonCrash(w: World, when: CrashMoment): Promise<Measures
   }
   const leftAtKill = leftovers(slot.nbd, socket);
   if (when === 'ejecting') leftAtKill.push(`CIFS mounts: ${cifsMountsAnywhere()}`);
-  const newPid = await waitFor('systemd to restart the daemon after kill -9', 90_000, async () => {
-    const p = await unitProperties('MainPID', 'ActiveState', 'NRestarts');
-    const pid = Number(p.MainPID);
-    return p.ActiveState === 'active' && pid > 0 && pid !== oldPid && Number(p.NRestarts) > restartsBefore ? pid : undefined;
-  }, 250);
+  const newPid = await restarted(oldPid, restartsBefore);
   // Checked once the service is back, so that a failure leaves it serving for the next scenario.
   if (when === 'inserting') {
     const oldLog = await journalOf(oldPid);

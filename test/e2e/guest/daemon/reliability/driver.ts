@@ -17,6 +17,7 @@ import { ROOT, SERVICE } from '../media-client.js';
 import { startSamba } from '../smb.js';
 import { cifsServes } from './cifs-ready.js';
 import { concurrency } from './concurrency.js';
+import { crashWhileBackendHangs } from './crash-hung-backend.js';
 import { childKill, daemonCrash } from './crashes.js';
 import { networkComesBack, networkDies } from './flaky-network.js';
 import { ejectWhileBackendHangs } from './hung-backend.js';
@@ -41,6 +42,7 @@ export const RELIABILITY_SCENARIOS = [
   'reliability-kill-nbd-client',
   'reliability-kill-smbd',
   'reliability-eject-hung-backend',
+  'reliability-crash-hung-backend',
 ] as const;
 
 /**
@@ -125,6 +127,7 @@ async function main(): Promise<number> {
     'reliability-kill-nbd-client': () => childKill(w, 'nbd-client'),
     'reliability-kill-smbd': () => childKill(w, 'smbd'),
     'reliability-eject-hung-backend': () => ejectWhileBackendHangs(w),
+    'reliability-crash-hung-backend': () => crashWhileBackendHangs(w),
   };
   let failed = 0;
   const lag = new LoopLagWatch();
