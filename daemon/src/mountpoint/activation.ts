@@ -56,6 +56,7 @@ export async function activate(s: Session, req: MountRequest, signal: AbortSigna
   const writeProtected = req.kind === 'proxy' ? isReadOnlyDevice(config.roots.sys, mp.nbdDevice) : readOnly;
   signal.throwIfAborted();
   s.gadgetBuilt = true;
+  s.readOnlyMedium = writeProtected || cdrom;
   await env.gadget.create(mp.id, config.gadget, { devicePath: dev, readOnly: writeProtected || cdrom, cdrom }, signal);
   const udc = await env.gadget.bindChosen(mp.id, (bound) => chooseUdc(config.roots.sys, config.udc, bound), signal);
   return { writeProtected: writeProtected || cdrom, cdrom, udc };

@@ -5,6 +5,8 @@
 // watchdog gave up on it) turns urgent: what still runs is killed (SIGKILL to
 // its process group), the share is detached lazily, and the remaining steps
 // get short bounds, so the mount point is free again within seconds.
+// A read-only medium whose gadget removal waits on a hung backend has its
+// nbd device detached after a few seconds (#removeGadget).
 import { rmSync } from 'node:fs';
 import type { Child, Exit } from '../process/child.js';
 import { sizeSectors } from '../seams/block-device.js';
@@ -18,6 +20,8 @@ export type ChildExitHandler = (name: string, exit: Exit) => void;
 
 /** Bounds of teardown steps once the teardown is urgent. */
 const URGENT_STEP_MS = 5000;
+/** How long a read-only medium's gadget removal may wait on the backend before its nbd device is detached. */
+export const UNBIND_PATIENCE_MS = 3000;
 
 export function cifsOptions(env: MountPointEnvironment): CifsOptions {
   const { commands, roots } = env.config;
@@ -32,6 +36,8 @@ export class Session {
   /** Where the share is (or may be, if mount.cifs was killed) mounted. */
   cifsTarget: string | undefined;
   gadgetBuilt = false;
+  /** The gadget's LUN is read-only: closing it has nothing to flush. */
+  readOnlyMedium = false;
   /** Files we created and remove on teardown (legacy socket, pid file). */
   readonly ownedFiles: string[] = [];
   /** Set once teardown starts: child exits from then on are expected. */
@@ -92,7 +98,7 @@ export class Session {
     };
     try {
       // Twice the bound: the gadget's two unbinding writes have a bound of their own.
-      if (this.gadgetBuilt) await step('removing the USB gadget', (s) => env.gadget.remove(mp.id, s), 2 * URGENT_STEP_MS);
+      if (this.gadgetBuilt) await step('removing the USB gadget', (s) => this.#removeGadget(s), 2 * URGENT_STEP_MS);
       this.gadgetBuilt = false;
       await step('detaching the nbd device', (s) => this.#detachNbd(s, signal.aborted));
       await step('stopping nbdkit', async () => {
@@ -107,6 +113,30 @@ export class Session {
     } finally {
       signal.removeEventListener('abort', killAll);
     }
+  }
+
+  /**
+   * The UDC unbind waits for the command the LUN is serving, and on a
+   * backend that stopped answering that is nbd's whole timeout (minutes)
+   * with two of libuv's workers held in the kernel. A read-only medium has
+   * nothing to flush, so once the removal has waited UNBIND_PATIENCE_MS its
+   * nbd device is detached: that fails the command and the unbind goes on.
+   * A writable medium waits: the LUN's close flushes what the host wrote, if
+   * the backend comes back within nbd's timeout.
+   */
+  async #removeGadget(signal: AbortSignal): Promise<void> {
+    const { env, mp } = this;
+    const removal = env.gadget.remove(mp.id, signal);
+    if (!this.readOnlyMedium) return removal;
+    let timer: NodeJS.Timeout | undefined;
+    const patience = new Promise<'waiting'>((resolve) => (timer = setTimeout(() => resolve('waiting'), UNBIND_PATIENCE_MS)));
+    const first = await Promise.race([removal.then(() => 'done' as const, () => 'done' as const), patience]);
+    clearTimeout(timer);
+    if (first === 'waiting') {
+      env.log.warning(`${mp.id}: the USB gadget's removal still waits on the backend after ${UNBIND_PATIENCE_MS} ms; detaching /dev/${mp.nbdDevice} (read-only: nothing to flush) to end the read it serves`);
+      await this.#detachNbd(signal, false).catch((e: Error) => env.log.error(`${mp.id}: detaching /dev/${mp.nbdDevice} failed: ${e.message}`));
+    }
+    return removal;
   }
 
   async #detachNbd(signal: AbortSignal, urgent: boolean): Promise<void> {
