@@ -107,11 +107,11 @@ describe('e2e: reliability of the shipped daemon in a qemu VM (concurrency, soak
     });
   }
 
-  it('kill -9 of smbd mid-read: the host gets an I/O error, the medium can be ejected, the next Mount works', function () {
+  it('kill -9 of smbd mid-read (writable medium): the host gets an I/O error, the medium can be ejected without an early detach, the next Mount works', function () {
     passed('reliability-kill-smbd');
   });
 
-  it('Unmount while the host reads from a backend that stopped answering: Completion(0), nothing left, the next Mount works', function () {
+  it('Unmount while the host reads from a read-only medium whose backend stopped answering: the nbd device is detached early (no nbd timeout), Completion(0), nothing left, the next Mount works', function () {
     // The guest checks the Completion, the leftovers and the next Mount; what held the eject (the
     // daemon's threads blocked in the kernel) is reported with the figures, not asserted.
     passed('reliability-eject-hung-backend');

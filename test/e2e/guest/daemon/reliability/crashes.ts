@@ -12,7 +12,7 @@ import { cifsServes } from './cifs-ready.js';
 import type { Measures } from '../scenarios.js';
 import { cifsMountsAnywhere, readWholeDevice, sha256Prefix, usbDeviceOf, type ReadOutcome } from './host-side.js';
 import { eject, insert, type Inserted } from './media.js';
-import { journalOf, mainPid, restarts, unitProperties } from './unit.js';
+import { earlyDetaches, journalOf, mainPid, restarts, unitProperties } from './unit.js';
 import type { World } from './world.js';
 import * as rt from '../../../../../codegen/runtime/index.js';
 import { ROOT, SERVICE } from '../media-client.js';
@@ -135,7 +135,8 @@ export async function daemonCrash(w: World, when: CrashMoment): Promise<Measures
 /** kill -9 of one of the medium's processes while the host reads it. */
 export async function childKill(w: World, victim: 'nbdkit' | 'nbd-client' | 'smbd'): Promise<Measures> {
   const kind = victim === 'smbd' ? 'smb' : 'disk';
-  const i = await insert(w, kind, victim === 'smbd' ? w.share.rw : w.disk, { server: 'slow' });
+  // The SMB medium is writable: its eject must wait for the backend instead of detaching early.
+  const i = await insert(w, kind, victim === 'smbd' ? w.share.rw : w.disk, { server: 'slow', readWrite: victim === 'smbd' });
   let ejected = false;
   try {
     const read = readWholeDevice(`/dev/${i.device.name}`, READ_ERROR_BOUND_MS);
@@ -165,6 +166,9 @@ export async function childKill(w: World, victim: 'nbdkit' | 'nbd-client' | 'smb
       completion = { errno: c.errno, at: c.at - killedAt };
       exitCode = await i.medium.process.get('ExitCode');
       if ((await i.medium.process.get('Active')) !== false) throw new Error('Process.Active still true after the eject');
+      // The medium is writable: its eject waits for the backend (the LUN's close flushes), never detaches early.
+      const early = await earlyDetaches(await mainPid(), i.slot.id);
+      if (early.length) throw new Error(`the daemon detached the writable ${i.slot.nbd} early: ${early[0]}`);
       await waitClean(i.slot.nbd, i.socket);
       w.smbd.process = await startSamba(w.share.dir);
       // The operator's next Mount comes once the server serves again, not

@@ -1,24 +1,27 @@
 // Unmount while the host's read waits on a backend that has stopped
 // answering (nbdkit stopped with SIGSTOP: alive, its socket open, nothing
 // coming back). The eject must still end with Completion(0), leave nothing
-// behind, and the next Mount must work. While it waits, the daemon's threads
-// blocked in the kernel are sampled: each holds one of libuv's workers (the
-// reason for UV_THREADPOOL_SIZE in the unit), and the eject lasts until
-// nbd's timeout fails the read the gadget is serving.
+// behind, and the next Mount must work. The medium is read-only, so the
+// daemon does not wait for nbd's timeout: once the gadget's removal has
+// waited a few seconds on the read it serves, it detaches the nbd device,
+// which fails that read (its journal says so, and the kernel must not have
+// timed the request out). Before that, the daemon's threads blocked in the
+// kernel are sampled: each holds one of libuv's workers (the reason for
+// UV_THREADPOOL_SIZE in the unit).
 import { readdirSync, readFileSync } from 'node:fs';
-import { processes, sleep, waitClean } from '../kernel-view.js';
+import { processes, run, sleep, waitClean, waitFor } from '../kernel-view.js';
 import type { Measures } from '../scenarios.js';
 import { READ_ERROR_BOUND_MS, nextMountWorks } from './crashes.js';
 import { readWholeDevice, usbDeviceOf } from './host-side.js';
 import { eject, insert } from './media.js';
-import { mainPid } from './unit.js';
+import { earlyDetaches, mainPid } from './unit.js';
 import type { World } from './world.js';
 
 /** How long into the read the server stops, and how long the read then waits before the Unmount. */
 const INTO_READ_MS = 1500;
 const STALLED_MS = 2000;
-/** When the daemon's blocked threads are sampled, after the Unmount. */
-const SAMPLE_AFTER_MS = 3000;
+/** When the daemon's blocked threads are sampled, after the Unmount (before the daemon's patience of 3 s runs out). */
+const SAMPLE_AFTER_MS = 1500;
 
 /** Threads of `pid` in uninterruptible sleep, as "wchan: top of the kernel stack". */
 function blockedThreads(pid: number): string[] {
@@ -37,6 +40,12 @@ function blockedThreads(pid: number): string[] {
   return out;
 }
 
+/** How many times the kernel's nbd timeout fired for `nbd` since boot. */
+async function nbdTimeouts(nbd: string): Promise<number> {
+  const { stdout } = await run('dmesg', []);
+  return stdout.split('\n').filter((l) => l.includes(`${nbd}: Connection timed out`)).length;
+}
+
 export async function ejectWhileBackendHangs(w: World): Promise<Measures> {
   const i = await insert(w, 'disk', w.disk, { server: 'slow' });
   let stopped: number | undefined;
@@ -50,6 +59,8 @@ export async function ejectWhileBackendHangs(w: World): Promise<Measures> {
     process.kill(stopped, 'SIGSTOP');
     await sleep(STALLED_MS);
     const daemonPid = await mainPid();
+    const timeoutsBefore = await nbdTimeouts(i.slot.nbd);
+    const detachesBefore = (await earlyDetaches(daemonPid, i.slot.id)).length;
     const t = Date.now();
     await i.medium.unmount();
     const completion = i.medium.nextCompletion(READ_ERROR_BOUND_MS);
@@ -60,6 +71,13 @@ export async function ejectWhileBackendHangs(w: World): Promise<Measures> {
     await sampled;
     const ejectMs = Date.now() - t;
     if (c.errno !== 0) throw new Error(`Completion(${c.errno}) for the eject, expected 0`);
+    if ((await nbdTimeouts(i.slot.nbd)) !== timeoutsBefore) throw new Error(`the eject waited for nbd's timeout on ${i.slot.nbd} instead of detaching it (read-only medium)`);
+    // The journal may lag a little behind the daemon.
+    const detached = await waitFor(`the daemon to log that it detached ${i.slot.nbd} early`, 10_000, async () => {
+      const lines = (await earlyDetaches(daemonPid, i.slot.id)).slice(detachesBefore);
+      return lines.length ? lines : undefined;
+    }, 500);
+    if (detached.length !== 1) throw new Error(`the daemon logged ${detached.length} early detaches of ${i.slot.nbd} for this eject, expected 1`);
     if ((await i.medium.process.get('Active')) !== false) throw new Error('Process.Active still true after the eject');
     const outcome = await read.done;
     if (outcome.hung) throw new Error(`the host's read still hung ${outcome.ms} ms after the eject`);
@@ -70,7 +88,7 @@ export async function ejectWhileBackendHangs(w: World): Promise<Measures> {
     stopped = undefined;
     await i.medium.close();
     const nextMountMs = await nextMountWorks(w);
-    return { ejectMs, blockedThreadsAfter3s: blocked, readError: outcome.error, nextMountMs };
+    return { ejectMs, blockedThreadsAfter1500ms: blocked, readError: outcome.error, nextMountMs };
   } finally {
     if (stopped) {
       try {

@@ -32,3 +32,11 @@ export async function journalOf(pid: number): Promise<string[]> {
   const { stdout } = await run('journalctl', ['--no-pager', '-o', 'cat', `_PID=${pid}`]);
   return stdout.split('\n').filter(Boolean);
 }
+
+/**
+ * What the daemon `pid` logged when it detached a read-only medium's nbd
+ * device because the gadget's removal waited on the backend (session.ts).
+ */
+export async function earlyDetaches(pid: number, slotId: string): Promise<string[]> {
+  return (await journalOf(pid)).filter((l) => l.startsWith(`${slotId}: the USB gadget's removal still waits on the backend`));
+}
