@@ -21,7 +21,7 @@ export type ChildExitHandler = (name: string, exit: Exit) => void;
 /** Bounds of teardown steps once the teardown is urgent. */
 const URGENT_STEP_MS = 5000;
 /** How long a read-only medium's gadget removal may wait on the backend before its nbd device is detached. */
-export const UNBIND_PATIENCE_MS = 3000;
+const UNBIND_PATIENCE_MS = 3000;
 
 export function cifsOptions(env: MountPointEnvironment): CifsOptions {
   const { commands, roots } = env.config;
@@ -117,8 +117,9 @@ export class Session {
 
   /**
    * The UDC unbind waits for the command the LUN is serving, and on a
-   * backend that stopped answering that is nbd's whole timeout (minutes)
-   * with two of libuv's workers held in the kernel. A read-only medium has
+   * backend that stopped answering that is nbd's whole timeout (the mount
+   * point's Timeout, 30 s by default) with two of libuv's workers held in
+   * the kernel. A read-only medium has
    * nothing to flush, so once the removal has waited UNBIND_PATIENCE_MS its
    * nbd device is detached: that fails the command and the unbind goes on.
    * A writable medium waits: the LUN's close flushes what the host wrote, if

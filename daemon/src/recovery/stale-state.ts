@@ -24,8 +24,8 @@ export async function cleanStaleState(config: Config, gadget: GadgetSeam, log: L
   // Orphaned nbd devices first: their nbd-client is gone (systemd stops the
   // whole unit with the dead run) and so is their connection, so nothing
   // written can reach a server any more. But a read the gadget had in flight
-  // when the connection died stays queued until nbd's timeout (minutes, on a
-  // slow network) unless nbd-client cleared the queue on its way out, which
+  // when the connection died stays queued until nbd's timeout (the mount
+  // point's Timeout) unless nbd-client cleared the queue on its way out, which
   // it does not when it dies first (with the daemon gone, its write to stderr
   // kills it). The gadget's unbind waits for that read; `nbd-client -d`
   // fails it. A device whose nbd-client still runs (a daemon run outside the
