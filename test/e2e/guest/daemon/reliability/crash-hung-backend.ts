@@ -17,7 +17,7 @@ import * as rt from '../../../../../codegen/runtime/index.js';
 import { ROOT, SERVICE } from '../media-client.js';
 import { READ_ERROR_BOUND_MS, assertReadFailed, checkRecovered, nextMountWorks, restarted } from './crashes.js';
 import { readWholeDevice } from './host-side.js';
-import { insert } from './media.js';
+import { eject, insert } from './media.js';
 import { mainPid, restarts } from './unit.js';
 import type { World } from './world.js';
 
@@ -57,12 +57,14 @@ export async function crashWhileBackendHangs(w: World): Promise<Measures> {
   const restartsBefore = await restarts();
   const moved: number[] = [];
   let killedAt = 0;
+  let stopped: number | undefined;
   let read: ReturnType<typeof readWholeDevice>;
   try {
     read = readWholeDevice(`/dev/${i.device.name}`, READ_ERROR_BOUND_MS);
     await sleep(INTO_READ_MS);
     const server = onlyProcess('nbdkit', i.socket);
     const client = onlyProcess('nbd-client', device);
+    stopped = server;
     process.kill(server, 'SIGSTOP');
     await sleep(STALLED_MS);
     mkdirSync(OUTSIDE_UNIT, { recursive: true });
@@ -77,7 +79,12 @@ export async function crashWhileBackendHangs(w: World): Promise<Measures> {
     await waitFor(`nbd-client for ${device} to die once its server is gone`, 10_000, () => processes('nbd-client', device).length === 0, 5);
   } finally {
     for (const pid of moved) killQuietly(pid);
-    await i.medium.close();
+    if (killedAt) await i.medium.close();
+    else {
+      // Failed before the crash: leave the daemon serving and the medium out for the next scenario.
+      if (stopped) killQuietly(stopped);
+      await eject(i).catch(() => undefined);
+    }
   }
   const atRestart = leftovers(i.slot.nbd, i.socket);
   const readWaiting = await Promise.race([read.done.then(() => false), sleep(0).then(() => true)]);
