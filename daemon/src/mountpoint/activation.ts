@@ -52,14 +52,15 @@ export async function activate(s: Session, req: MountRequest, signal: AbortSigna
   if (req.kind === 'legacy') queueLimits(s);
   const cdrom = sectors >= MIN_CDROM_SECTORS && (await isIso9660(dev));
   // A proxy medium is writable unless the browser's NBD server exports it
-  // read-only (the kernel then marks the device ro); a legacy one as asked.
-  const writeProtected = req.kind === 'proxy' ? isReadOnlyDevice(config.roots.sys, mp.nbdDevice) : readOnly;
+  // read-only (the kernel then marks the device ro); a legacy one as asked;
+  // a CD-ROM never.
+  const writeProtected = (req.kind === 'proxy' ? isReadOnlyDevice(config.roots.sys, mp.nbdDevice) : readOnly) || cdrom;
   signal.throwIfAborted();
   s.gadgetBuilt = true;
-  s.readOnlyMedium = writeProtected || cdrom;
-  await env.gadget.create(mp.id, config.gadget, { devicePath: dev, readOnly: writeProtected || cdrom, cdrom }, signal);
+  s.readOnlyMedium = writeProtected;
+  await env.gadget.create(mp.id, config.gadget, { devicePath: dev, readOnly: writeProtected, cdrom }, signal);
   const udc = await env.gadget.bindChosen(mp.id, (bound) => chooseUdc(config.roots.sys, config.udc, bound), signal);
-  return { writeProtected: writeProtected || cdrom, cdrom, udc };
+  return { writeProtected, cdrom, udc };
 }
 
 /** Starts nbdkit for a legacy image; returns whether the medium is read-only. */

@@ -119,9 +119,9 @@ export class Session {
    * The UDC unbind waits for the command the LUN is serving, and on a
    * backend that stopped answering that is nbd's whole timeout (the mount
    * point's Timeout, 30 s by default) with two of libuv's workers held in
-   * the kernel. A read-only medium has
-   * nothing to flush, so once the removal has waited UNBIND_PATIENCE_MS its
-   * nbd device is detached: that fails the command and the unbind goes on.
+   * the kernel. A read-only medium has nothing to flush, so once the
+   * removal has waited UNBIND_PATIENCE_MS its nbd device is detached: that
+   * fails the command and the unbind goes on.
    * A writable medium waits: the LUN's close flushes what the host wrote, if
    * the backend comes back within nbd's timeout.
    */

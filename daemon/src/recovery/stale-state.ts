@@ -31,8 +31,8 @@ export async function cleanStaleState(config: Config, gadget: GadgetSeam, log: L
   // fails it. A device whose nbd-client still runs (a daemon run outside the
   // unit) keeps its connection until its gadget is gone, so that closing the
   // LUN flushes what the host wrote.
-  const orphaned = attached.filter((mp) => !connectedByLiveProcess(roots.sys, mp.nbdDevice));
-  for (const mp of orphaned) await detachStale(nbd, mp);
+  const live = attached.filter((mp) => connectedByLiveProcess(roots.sys, mp.nbdDevice));
+  for (const mp of attached) if (!live.includes(mp)) await detachStale(nbd, mp);
   const leftBehind = await gadget.ours(AbortSignal.timeout(STEP_MS)).catch((e: Error) => {
     log.error(`cannot list the USB gadgets: ${e.message}`);
     return [];
@@ -45,7 +45,8 @@ export async function cleanStaleState(config: Config, gadget: GadgetSeam, log: L
       log.error(`cannot remove the stale gadget ${name}: ${(e as Error).message}`);
     }
   }
-  for (const mp of attached) if (!orphaned.includes(mp) && sizeSectors(roots.sys, mp.nbdDevice) > 0) await detachStale(nbd, mp);
+  // Closing the gadget's LUN may have been the device's last user.
+  for (const mp of live) if (sizeSectors(roots.sys, mp.nbdDevice) > 0) await detachStale(nbd, mp);
   for (const mp of config.mountPoints) {
     if (mp.mode === Mode.Legacy) rmSync(mp.unixSocket, { force: true });
     else if (!existsSync(posix.dirname(mp.unixSocket))) {

@@ -85,6 +85,22 @@ export function processes(comm: string, needle?: string): { pid: number; argv: s
   return out;
 }
 
+/** The one process whose command name is `comm` and whose argv mentions `needle`. */
+export function onlyProcess(comm: string, needle: string): number {
+  const found = processes(comm, needle);
+  if (found.length !== 1) throw new Error(`expected one ${comm} for ${needle}, found ${found.length}`);
+  return found[0]!.pid;
+}
+
+/** SIGKILL, if it is still there. */
+export function killQuietly(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
 export function dropCaches(): void {
   writeFileSync('/proc/sys/vm/drop_caches', '3\n');
 }

@@ -58,13 +58,16 @@ export async function nextMountWorks(w: World, kind: 'disk' | 'smb' = 'disk'): P
   return Date.now() - t;
 }
 
-/** The main PID of the daemon systemd started again after `oldPid` was killed. */
-export function restarted(oldPid: number, restartsBefore: number): Promise<number> {
-  return waitFor('systemd to restart the daemon after kill -9', 90_000, async () => {
+/** The main PID of the daemon systemd started again after `oldPid` was killed, once it serves its four objects. */
+export async function restarted(w: World, oldPid: number, restartsBefore: number): Promise<number> {
+  const pid = await waitFor('systemd to restart the daemon after kill -9', 90_000, async () => {
     const p = await unitProperties('MainPID', 'ActiveState', 'NRestarts');
     const pid = Number(p.MainPID);
     return p.ActiveState === 'active' && pid > 0 && pid !== oldPid && Number(p.NRestarts) > restartsBefore ? pid : undefined;
   }, 250);
+  const objects = await rt.getManagedObjects(w.connection, SERVICE, ROOT, { timeoutMs: 20_000 });
+  if (objects.size !== 4) throw new Error(`the restarted daemon serves ${objects.size} objects, expected 4`);
+  return pid;
 }
 
 export type CrashMoment = 'inserting' | 'reading' | 'ejecting';
@@ -107,16 +110,14 @@ export async function daemonCrash(w: World, when: CrashMoment): Promise<Measures
   }
   const leftAtKill = leftovers(slot.nbd, socket);
   if (when === 'ejecting') leftAtKill.push(`CIFS mounts: ${cifsMountsAnywhere()}`);
-  const newPid = await restarted(oldPid, restartsBefore);
+  const newPid = await restarted(w, oldPid, restartsBefore);
+  const restartedMs = Date.now() - killedAt;
   // Checked once the service is back, so that a failure leaves it serving for the next scenario.
   if (when === 'inserting') {
     const oldLog = await journalOf(oldPid);
     const last = oldLog.map((l) => l.includes(': inserting ')).lastIndexOf(true);
     if (last < 0 || oldLog.slice(last).some((l) => l.includes(': inserted as '))) throw new Error('the insertion had finished before the kill');
   }
-  const objects = await rt.getManagedObjects(w.connection, SERVICE, ROOT, { timeoutMs: 20_000 });
-  if (objects.size !== 4) throw new Error(`the restarted daemon serves ${objects.size} objects, expected 4`);
-  const restartedMs = Date.now() - killedAt;
   const readOutcome = read ? await read.done : undefined;
   if (readOutcome) assertReadFailed('kill -9 of the daemon', readOutcome);
   const cleanup = await checkRecovered(w, 'Legacy', slot.id, slot.nbd, socket, newPid);

@@ -9,7 +9,7 @@
 // kernel are sampled: each holds one of libuv's workers (the reason for
 // UV_THREADPOOL_SIZE in the unit).
 import { readdirSync, readFileSync } from 'node:fs';
-import { processes, run, sleep, waitClean, waitFor } from '../kernel-view.js';
+import { killQuietly, onlyProcess, processes, run, sleep, waitClean, waitFor } from '../kernel-view.js';
 import type { Measures } from '../scenarios.js';
 import { READ_ERROR_BOUND_MS, nextMountWorks } from './crashes.js';
 import { readWholeDevice, usbDeviceOf } from './host-side.js';
@@ -53,9 +53,7 @@ export async function ejectWhileBackendHangs(w: World): Promise<Measures> {
   try {
     const read = readWholeDevice(`/dev/${i.device.name}`, READ_ERROR_BOUND_MS);
     await sleep(INTO_READ_MS);
-    const servers = processes('nbdkit', i.socket);
-    if (servers.length !== 1) throw new Error(`expected one nbdkit for ${i.slot.id}, found ${servers.length}`);
-    stopped = servers[0]!.pid;
+    stopped = onlyProcess('nbdkit', i.socket);
     process.kill(stopped, 'SIGSTOP');
     await sleep(STALLED_MS);
     const daemonPid = await mainPid();
@@ -90,13 +88,7 @@ export async function ejectWhileBackendHangs(w: World): Promise<Measures> {
     const nextMountMs = await nextMountWorks(w);
     return { ejectMs, blockedThreadsAfter1500ms: blocked, readError: outcome.error, nextMountMs };
   } finally {
-    if (stopped) {
-      try {
-        process.kill(stopped, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
+    if (stopped) killQuietly(stopped);
     if (!ejected) await eject(i).catch(() => undefined);
   }
 }
